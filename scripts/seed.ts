@@ -1,0 +1,12 @@
+// npm run seed: the demo data, against DATABASE_URL or the embedded database.
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/client.ts';
+import { seedDemo } from '../src/demo/seed.ts';
+
+const config = loadConfig();
+const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite') });
+await database.migrate();
+const seed = await seedDemo(database.db);
+await database.close();
+console.log(seed.created ? `demo data created; admin token: ${seed.adminToken}` : 'demo data already present');

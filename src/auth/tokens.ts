@@ -1,0 +1,43 @@
+// Bearer secrets. API tokens and refresh tokens are random and stored only as sha256;
+// access tokens are HS256 JWTs whose `sub` is the user id.
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+
+export const API_TOKEN_PREFIX = 'sk_';
+export const REFRESH_TOKEN_PREFIX = 'rt_';
+
+export function newSecret(prefix: string): string {
+  return prefix + randomBytes(32).toString('base64url');
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export async function signAccessToken(secret: string, userId: string, ttlSeconds: number): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .setIssuer('skylight-gateway')
+    .sign(new TextEncoder().encode(secret));
+}
+
+export type AccessTokenCheck = { userId: string } | { error: 'expired' | 'invalid' };
+
+export async function verifyAccessToken(secret: string, token: string): Promise<AccessTokenCheck> {
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: ['HS256'],
+      issuer: 'skylight-gateway',
+    });
+    return typeof payload.sub === 'string' ? { userId: payload.sub } : { error: 'invalid' };
+  } catch (error) {
+    return { error: error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
+  }
+}
+
+export function looksLikeJwt(token: string): boolean {
+  return token.split('.').length === 3;
+}

@@ -1,0 +1,75 @@
+// One code path for both databases: PostgreSQL through `postgres`, or PGlite embedded in
+// the process with its data in a local folder. Both get the same migrations and relations.
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgAsyncDatabase } from 'drizzle-orm/pg-core/async/db';
+import type { PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { relations, type Relations } from './relations.ts';
+
+export type Database = PgAsyncDatabase<PgQueryResultHKT, Relations>;
+/** A database or a transaction: every domain function takes one of these first. */
+export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'postgres' | 'pglite';
+  /** Counts statements sent, so tests can prove a request costs a fixed number of them. */
+  statements: { count: number };
+  /** The raw `postgres` client (real server only), for LISTEN. */
+  sql: postgres.Sql | null;
+  pglite: PGlite | null;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+export interface DatabaseOptions {
+  url: string | null;
+  /** PGlite data folder; `memory://` keeps it in memory (tests). */
+  dataDir?: string;
+  max?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const statements = { count: 0 };
+  const logger = { logQuery: () => void statements.count++ };
+  if (options.url) {
+    const sql = postgres(options.url, {
+      max: options.max ?? 10,
+      onnotice: () => {},
+      connection: { application_name: 'skylight-gateway' },
+    });
+    const db = drizzlePostgres({ client: sql, relations, logger }) as unknown as Database;
+    return {
+      db,
+      kind: 'postgres',
+      statements,
+      sql,
+      pglite: null,
+      migrate: async () => {
+        await migratePostgres(db as never, { migrationsFolder });
+      },
+      close: () => sql.end({ timeout: 5 }),
+    };
+  }
+  const pglite = new PGlite(options.dataDir ?? 'memory://');
+  await pglite.waitReady;
+  const db = drizzlePglite({ client: pglite, relations, logger }) as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    statements,
+    sql: null,
+    pglite,
+    migrate: async () => {
+      await migratePglite(db as never, { migrationsFolder });
+    },
+    close: () => pglite.close(),
+  };
+}

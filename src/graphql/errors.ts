@@ -1,0 +1,57 @@
+// How errors leave the API: domain errors keep their code and message; GraphQL's own
+// validation and input errors become BAD_USER_INPUT; anything else is masked as
+// INTERNAL_SERVER_ERROR and its details go only to the server log.
+import { GraphQLError } from 'graphql';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+
+export function toGraphQLError(error: DomainError): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } });
+}
+
+function originalOf(error: unknown): unknown {
+  let current = error;
+  while (current instanceof GraphQLError && current.originalError && current.originalError !== current) {
+    current = current.originalError;
+  }
+  return current;
+}
+
+export function maskError(error: unknown, log: (error: unknown) => void): Error {
+  const original = originalOf(error);
+  const graphQLError = error instanceof GraphQLError ? error : null;
+  if (original instanceof DomainError) {
+    return new GraphQLError(original.message, {
+      nodes: graphQLError?.nodes,
+      source: graphQLError?.source,
+      positions: graphQLError?.positions,
+      path: graphQLError?.path,
+      extensions: { code: original.code, ...original.details },
+    });
+  }
+  if (original instanceof GraphQLError) {
+    const code = original.extensions?.code;
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return original;
+    if (!original.originalError) {
+      // Parse, validation and variable coercion errors: the client's input is at fault.
+      return new GraphQLError(original.message, {
+        nodes: original.nodes,
+        source: original.source,
+        positions: original.positions,
+        path: original.path,
+        extensions: { ...original.extensions, code: ErrorCode.BAD_USER_INPUT },
+      });
+    }
+  }
+  if (graphQLError && !graphQLError.originalError && !graphQLError.path) {
+    return new GraphQLError(graphQLError.message, {
+      nodes: graphQLError.nodes,
+      positions: graphQLError.positions,
+      extensions: { ...graphQLError.extensions, code: graphQLError.extensions?.code ?? ErrorCode.BAD_USER_INPUT },
+    });
+  }
+  log(original);
+  return new GraphQLError('Unexpected error.', {
+    path: graphQLError?.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}

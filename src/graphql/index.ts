@@ -1,0 +1,10 @@
+// The schema: imports each domain's types and fields, then builds.
+import './scalars.ts';
+import './identity/types.ts';
+import './identity/queries.ts';
+import './identity/mutations.ts';
+import './applications/types.ts';
+import './applications/mutations.ts';
+import { builder } from './builder.ts';
+
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,60 @@
+// config -> database -> migrations -> server -> listen; SIGTERM/SIGINT -> stop.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { openDatabase } from './db/client.ts';
+import { seedDemo } from './demo/seed.ts';
+import { ensureBuiltinAdmin } from './domain/identity.ts';
+import { setGraphiqlDemoToken } from './http/graphiql.ts';
+import { buildServer } from './server.ts';
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = configOrExit();
+const logger = pino({ level: config.logLevel });
+const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite') });
+await database.migrate();
+if (config.adminToken) await ensureBuiltinAdmin(database.db);
+
+let demoToken: string | null = null;
+if (config.demo) {
+  const tokenFile = join(config.dataDir, 'demo-token');
+  const seed = await seedDemo(database.db);
+  if (seed.adminToken) writeFileSync(tokenFile, seed.adminToken, { mode: 0o600 });
+  demoToken = seed.adminToken ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null);
+  setGraphiqlDemoToken(demoToken);
+}
+
+const server = await buildServer({ config, database, logger });
+const { url } = await server.start();
+logger.info({ url: `${url}/graphql`, database: database.kind }, 'gateway listening');
+if (config.demo && demoToken) {
+  process.stdout.write(
+    `\n  Skylight gateway (embedded database, demo data)\n  GraphiQL:  ${url}/graphql\n  Token:     ${demoToken}\n\n`,
+  );
+}
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const timer = setTimeout(() => process.exit(1), 15_000).unref();
+  await server.stop();
+  await database.close();
+  clearTimeout(timer);
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

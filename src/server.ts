@@ -1,0 +1,136 @@
+// buildServer(deps) -> { start, stop }: one HTTP server for GraphQL (Yoga), health checks,
+// and the transports later issues add. Tests start it on port 0.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { sql } from 'drizzle-orm';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { DatabaseHandle } from './db/client.ts';
+import type { Context } from './graphql/context.ts';
+import { maskError } from './graphql/errors.ts';
+import { schema } from './graphql/index.ts';
+import { makeContext, type ContextBase } from './graphql/make-context.ts';
+import { graphiqlOptions } from './http/graphiql.ts';
+import { sendJson } from './http/respond.ts';
+import type { Services } from './services.ts';
+
+export interface ServerDeps {
+  config: Config;
+  database: DatabaseHandle;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+}
+
+export interface GatewayServer {
+  start(port?: number, host?: string): Promise<RunningServer>;
+  stop(): Promise<void>;
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  services: Services;
+  base: ContextBase;
+}
+
+/** Limits on what one operation may ask for (graphql-armor); documented in the README. */
+export const OPERATION_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxDirectives: 50,
+  maxCost: 20000,
+};
+
+export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
+  const { config, database } = deps;
+  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const services: Services = { logger };
+  const base: ContextBase = { db: database.db, config, services };
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.graphiql ? graphiqlOptions(config) : false,
+    multipart: false,
+    logging: false,
+    maskedErrors: { maskError: (error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')) },
+    context: ({ request }) =>
+      makeContext(base, {
+        authorization: request.headers.get('authorization'),
+        clientTimestamp: request.headers.get('x-client-timestamp'),
+        requestId: request.headers.get('x-request-id'),
+      }),
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: OPERATION_LIMITS.maxDepth },
+        maxAliases: { n: OPERATION_LIMITS.maxAliases },
+        maxTokens: { n: OPERATION_LIMITS.maxTokens },
+        maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
+        costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+      }),
+    ],
+  });
+
+  async function ready(res: ServerResponse) {
+    try {
+      await database.db.execute(sql`select 1`);
+      sendJson(res, 200, { status: 'ready' });
+    } catch {
+      sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/ready') return ready(res);
+    if (path === '/graphql') {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > config.maxBodyBytes) {
+        return sendJson(res, 413, {
+          errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+        });
+      }
+      return yoga.requestListener(req, res);
+    }
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  const sockets = new Set<Socket>();
+  let server: Server | null = null;
+
+  return {
+    yoga,
+    services,
+    base,
+    async start(port = config.port, host = config.host) {
+      server = createServer((req, res) => {
+        handle(req, res).catch((error) => {
+          logger.error({ err: error }, 'request failed');
+          if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+          else res.destroy();
+        });
+      });
+      server.on('connection', (socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
+      await new Promise<void>((resolve) => server!.listen(port, host, resolve));
+      const address = server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      return { port: address.port, url: `http://${shownHost}:${address.port}` };
+    },
+    async stop() {
+      if (!server) return;
+      const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const socket of sockets) socket.destroy();
+      await closing;
+      server = null;
+    },
+  };
+}
