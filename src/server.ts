@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import type { Context } from './graphql/context.ts';
-import { maskError } from './graphql/errors.ts';
+import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
@@ -65,6 +65,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         requestId: request.headers.get('x-request-id'),
       }),
     plugins: [
+      useSpecErrorCodes(),
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth },
         maxAliases: { n: OPERATION_LIMITS.maxAliases },

@@ -4,6 +4,8 @@
 import { GraphQLError } from 'graphql';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 
+const SPEC_CODES = new Set<string>(Object.values(ErrorCode));
+
 export function toGraphQLError(error: DomainError): GraphQLError {
   return new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } });
 }
@@ -30,8 +32,8 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
   }
   if (original instanceof GraphQLError) {
     const code = original.extensions?.code;
-    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return original;
-    if (!original.originalError) {
+    if (typeof code === 'string' && SPEC_CODES.has(code)) return original;
+    if (!original.originalError || typeof code === 'string') {
       // Parse, validation and variable coercion errors: the client's input is at fault.
       return new GraphQLError(original.message, {
         nodes: original.nodes,
@@ -46,7 +48,7 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
     return new GraphQLError(graphQLError.message, {
       nodes: graphQLError.nodes,
       positions: graphQLError.positions,
-      extensions: { ...graphQLError.extensions, code: graphQLError.extensions?.code ?? ErrorCode.BAD_USER_INPUT },
+      extensions: { ...graphQLError.extensions, code: ErrorCode.BAD_USER_INPUT },
     });
   }
   log(original);
@@ -54,4 +56,18 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
     path: graphQLError?.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   });
+}
+
+/**
+ * Validation errors are returned, not thrown, so they never reach maskError: give them the
+ * spec's BAD_USER_INPUT here (Yoga would otherwise label them GRAPHQL_VALIDATION_FAILED).
+ */
+export function useSpecErrorCodes() {
+  return {
+    onValidate: () => ({ result }: { result: readonly GraphQLError[] }) => {
+      for (const error of result) {
+        (error.extensions as Record<string, unknown>).code = ErrorCode.BAD_USER_INPUT;
+      }
+    },
+  };
 }
