@@ -1,12 +1,12 @@
 // config -> database -> migrations -> server -> listen; SIGTERM/SIGINT -> stop.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { seedDemo } from './demo/seed.ts';
 import { ensureBuiltinAdmin } from './domain/identity.ts';
 import { setGraphiqlDemoToken } from './http/graphiql.ts';
+import { createLogger } from './http/observability.ts';
 import { buildServer } from './server.ts';
 
 function configOrExit(): Config {
@@ -22,7 +22,7 @@ function configOrExit(): Config {
 }
 
 const config = configOrExit();
-const logger = pino({ level: config.logLevel });
+const logger = createLogger(config.logLevel);
 const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite') });
 await database.migrate();
 if (config.adminToken) await ensureBuiltinAdmin(database.db);

@@ -5,7 +5,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { sql } from 'drizzle-orm';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import type { Context } from './graphql/context.ts';
@@ -13,6 +14,7 @@ import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
+import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
 import type { Services } from './services.ts';
 
@@ -46,8 +48,9 @@ export const OPERATION_LIMITS = {
 
 export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
-  const logger = deps.logger ?? pino({ level: config.logLevel });
-  const services: Services = { logger };
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const services: Services = { logger, metrics };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -66,6 +69,12 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      useOperationName(),
+      usePrometheus({
+        registry: metrics.registry,
+        endpoint: '/metrics',
+        metrics: { graphql_envelop_execute_resolver: true },
+      }),
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth },
         maxAliases: { n: OPERATION_LIMITS.maxAliases },
@@ -89,6 +98,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res);
+    if (path === '/metrics') return yoga.requestListener(req, res);
     if (path === '/graphql') {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.maxBodyBytes) {
@@ -110,7 +120,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     base,
     async start(port = config.port, host = config.host) {
       server = createServer((req, res) => {
-        handle(req, res).catch((error) => {
+        withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
           logger.error({ err: error }, 'request failed');
           if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
           else res.destroy();

@@ -5,6 +5,7 @@ import { authenticate } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { AccessCache } from '../domain/access.ts';
+import { requestScope } from '../http/observability.ts';
 import type { Services } from '../services.ts';
 import type { Context } from './context.ts';
 
@@ -34,6 +35,6 @@ export async function makeContext(base: ContextBase, facts: RequestFacts): Promi
     authError: error,
     access: viewer ? new AccessCache(base.db, viewer) : null,
     clientTimestamp: parseTimestamp(facts.clientTimestamp),
-    requestId: facts.requestId || randomUUID(),
+    requestId: facts.requestId || requestScope.getStore()?.requestId || randomUUID(),
   };
 }

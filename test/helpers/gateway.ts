@@ -1,5 +1,5 @@
 // A real gateway on port 0 over a fresh database, and a small GraphQL client for it.
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/client.ts';
 import { ensureBuiltinAdmin } from '../../src/domain/identity.ts';
@@ -40,10 +40,16 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-async function startOn(database: TestDatabase, handle: DatabaseHandle, env: Record<string, string>, owned: boolean): Promise<TestGateway> {
+async function startOn(
+  database: TestDatabase,
+  handle: DatabaseHandle,
+  env: Record<string, string>,
+  owned: boolean,
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<TestGateway> {
   const config = testConfig(env);
   await ensureBuiltinAdmin(handle.db);
-  const server = await buildServer({ config, database: handle, logger: pino({ level: 'silent' }) });
+  const server = await buildServer({ config, database: handle, logger });
   const { port } = await server.start(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const graphqlUrl = `${url}/graphql`;
@@ -78,7 +84,8 @@ async function startOn(database: TestDatabase, handle: DatabaseHandle, env: Reco
   };
 }
 
-export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+/** `logger` lets a test read what the gateway logs. */
+export async function startGateway(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestGateway> {
   const database = await createTestDatabase();
-  return startOn(database, database.handle, env, true);
+  return startOn(database, database.handle, env, true, options.logger);
 }
