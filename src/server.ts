@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { sql } from 'drizzle-orm';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
@@ -58,6 +59,8 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.graphiql ? graphiqlOptions(config) : false,
+    // GraphiQL's assets are served from this package, not a CDN: it works offline.
+    renderGraphiQL,
     multipart: false,
     logging: false,
     maskedErrors: { maskError: (error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')) },
