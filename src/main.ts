@@ -5,7 +5,6 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { seedDemo } from './demo/seed.ts';
 import { ensureBuiltinAdmin } from './domain/identity.ts';
-import { setGraphiqlDemoToken } from './http/graphiql.ts';
 import { createLogger } from './http/observability.ts';
 import { buildServer } from './server.ts';
 
@@ -33,10 +32,9 @@ if (config.demo) {
   const seed = await seedDemo(database.db);
   if (seed.adminToken) writeFileSync(tokenFile, seed.adminToken, { mode: 0o600 });
   demoToken = seed.adminToken ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null);
-  setGraphiqlDemoToken(demoToken);
 }
 
-const server = await buildServer({ config, database, logger });
+const server = await buildServer({ config, database, logger, graphiqlToken: demoToken });
 const { url } = await server.start();
 logger.info({ url: `${url}/graphql`, database: database.kind }, 'gateway listening');
 if (config.demo && demoToken) {

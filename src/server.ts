@@ -23,6 +23,8 @@ export interface ServerDeps {
   config: Config;
   database: DatabaseHandle;
   logger?: Logger;
+  /** Demo mode: GraphiQL opens with this token in its Authorization header. */
+  graphiqlToken?: string | null;
 }
 
 export interface RunningServer {
@@ -58,7 +60,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? graphiqlOptions(config) : false,
+    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken) : false,
     // GraphiQL's assets are served from this package, not a CDN: it works offline.
     renderGraphiQL,
     multipart: false,

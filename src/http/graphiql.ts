@@ -1,12 +1,5 @@
-// GraphiQL settings: in demo mode it opens with the demo token in the Authorization header.
-import type { Config } from '../config.ts';
-
-let demoToken: string | null = null;
-
-/** Set by the demo seed so GraphiQL opens signed in. */
-export function setGraphiqlDemoToken(token: string | null): void {
-  demoToken = token;
-}
+// GraphiQL settings: in demo mode it opens with the demo token in the Authorization header,
+// and a default document of example operations.
 
 export const DEFAULT_DOCUMENT = `# Skylight gateway. Try the operations below; Ctrl-Enter runs the one under the cursor.
 
@@ -21,11 +14,12 @@ query MyApplications {
 }
 `;
 
-export function graphiqlOptions(config: Config) {
+/** `token` (demo mode) opens GraphiQL with the Authorization header filled in. */
+export function graphiqlOptions(token: string | null | undefined) {
   return () => ({
     title: 'Skylight gateway',
     defaultQuery: DEFAULT_DOCUMENT,
-    headers: demoToken && config.demo ? JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) : undefined,
+    headers: token ? JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2) : undefined,
     subscriptionsProtocol: 'WS' as const,
   });
 }

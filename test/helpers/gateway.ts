@@ -46,10 +46,11 @@ async function startOn(
   env: Record<string, string>,
   owned: boolean,
   logger: Logger = pino({ level: 'silent' }),
+  graphiqlToken: string | null = null,
 ): Promise<TestGateway> {
   const config = testConfig(env);
   await ensureBuiltinAdmin(handle.db);
-  const server = await buildServer({ config, database: handle, logger });
+  const server = await buildServer({ config, database: handle, logger, graphiqlToken });
   const { port } = await server.start(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const graphqlUrl = `${url}/graphql`;
@@ -85,7 +86,10 @@ async function startOn(
 }
 
 /** `logger` lets a test read what the gateway logs. */
-export async function startGateway(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestGateway> {
+export async function startGateway(
+  env: Record<string, string> = {},
+  options: { logger?: Logger; graphiqlToken?: string } = {},
+): Promise<TestGateway> {
   const database = await createTestDatabase();
-  return startOn(database, database.handle, env, true, options.logger);
+  return startOn(database, database.handle, env, true, options.logger, options.graphiqlToken);
 }
