@@ -3,9 +3,6 @@ import { login, refresh } from '../../domain/login.ts';
 import { builder } from '../builder.ts';
 import { ApiToken, AuthTokens, Group, User } from './types.ts';
 
-const loadGroup = (query: any, ctx: any, id: string) =>
-  ctx.db.query.groupTable.findFirst(query({ where: { id } }));
-
 builder.mutationFields((t) => ({
   login: t.field({
     type: AuthTokens,
@@ -45,7 +42,10 @@ builder.mutationFields((t) => ({
     description: 'Creates a group (admin only).',
     authScopes: { admin: true },
     args: { name: t.arg.string({ required: true, description: 'Unique group name.' }) },
-    resolve: async (query, _root, args, ctx) => loadGroup(query, ctx, (await identity.createGroup(ctx.db, args.name)).id),
+    resolve: async (query, _root, args, ctx) => {
+      const group = await identity.createGroup(ctx.db, args.name);
+      return (await ctx.db.query.groupTable.findFirst(query({ where: { id: group.id } })))!;
+    },
   }),
   addGroupMember: t.drizzleField({
     type: Group,
@@ -57,7 +57,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const group = await identity.addGroupMember(ctx.db, String(args.groupId), String(args.userId));
-      return loadGroup(query, ctx, group.id);
+      return (await ctx.db.query.groupTable.findFirst(query({ where: { id: group.id } })))!;
     },
   }),
   removeGroupMember: t.drizzleField({
@@ -70,7 +70,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const group = await identity.removeGroupMember(ctx.db, String(args.groupId), String(args.userId));
-      return loadGroup(query, ctx, group.id);
+      return (await ctx.db.query.groupTable.findFirst(query({ where: { id: group.id } })))!;
     },
   }),
   createApiToken: t.field({
