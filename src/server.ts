@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
+import { usePublishAfterCommit } from './events/after-commit.ts';
+import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
 import { schema } from './graphql/index.ts';
@@ -17,6 +19,7 @@ import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
+import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import type { Services } from './services.ts';
 
 export interface ServerDeps {
@@ -53,7 +56,15 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const services: Services = { logger, metrics };
+  const events = new EventHub({
+    database,
+    logger,
+    metrics,
+    redisUrl: config.redisUrl,
+    bufferSize: config.subscriptionBufferEvents,
+    pollIntervalMs: config.eventPollMs,
+  });
+  const services: Services = { logger, metrics, events };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -66,15 +77,18 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     multipart: false,
     logging: false,
     maskedErrors: { maskError: (error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')) },
-    context: ({ request }) =>
+    // WebSocket operations arrive with their context already built (src/http/ws.ts).
+    context: (initial) =>
+      (initial as Record<string, unknown>)[PREBUILT_CONTEXT] as Context ??
       makeContext(base, {
-        authorization: request.headers.get('authorization'),
-        clientTimestamp: request.headers.get('x-client-timestamp'),
-        requestId: request.headers.get('x-request-id'),
+        authorization: initial.request.headers.get('authorization'),
+        clientTimestamp: initial.request.headers.get('x-client-timestamp'),
+        requestId: initial.request.headers.get('x-request-id'),
       }),
     plugins: [
       useSpecErrorCodes(),
       useOperationName(),
+      usePublishAfterCommit(() => events),
       usePrometheus({
         registry: metrics.registry,
         endpoint: '/metrics',
@@ -118,6 +132,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
 
   const sockets = new Set<Socket>();
   let server: Server | null = null;
+  let webSocket: GraphQLWebSocket | null = null;
 
   return {
     yoga,
@@ -131,6 +146,18 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
           else res.destroy();
         });
       });
+      await events.start();
+      const ws = (webSocket = createGraphQLWebSocket({
+        yoga,
+        base,
+        logger,
+        keepAliveMs: config.wsKeepAliveMs,
+        maxPayloadBytes: config.maxBodyBytes,
+      }));
+      server.on('upgrade', (req, socket, head) => {
+        if ((req.url ?? '/').split('?')[0] === '/graphql') ws.handleUpgrade(req, socket, head);
+        else socket.destroy();
+      });
       server.on('connection', (socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
@@ -142,6 +169,10 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     },
     async stop() {
       if (!server) return;
+      // WebSocket clients get 1001 (going away) and subscriptions end before sockets are cut.
+      await webSocket?.close();
+      webSocket = null;
+      await events.stop();
       const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeIdleConnections();
       for (const socket of sockets) socket.destroy();
