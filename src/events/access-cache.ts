@@ -77,7 +77,7 @@ export class EventAccessCache {
               where (rp.participant_type = 'USER' and rp.participant_id = k.user_id)
                  or (rp.participant_type = 'GROUP' and rp.participant_id in
                      (select gm.group_id from group_member gm where gm.user_id = k.user_id)))) as permissions
-        from jsonb_to_recordset(${JSON.stringify([...wanted.values()])}::jsonb) as k(user_id uuid, application_id uuid)`),
+        from jsonb_to_recordset(${JSON.stringify([...wanted.values()])}::text::jsonb) as k(user_id uuid, application_id uuid)`),
     );
     for (const row of rows) {
       const value = row.exists ? new Set(expandPermissions(textArray(row.permissions))) : null;
@@ -106,7 +106,7 @@ export class EventAccessCache {
               select gm.user_id from session_participant sp join group_member gm on gm.group_id = sp.participant_id
                 where sp.session_id = s.id and sp.participant_type = 'GROUP') u) as participants
         from session s
-        where s.id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify([...wanted])}::jsonb))`),
+        where s.id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify([...wanted])}::text::jsonb))`),
     );
     for (const id of wanted) this.sessions.set(id, { value: null, loadedAt: now });
     for (const row of rows) {
