@@ -101,7 +101,7 @@ export function subscribeSse(gw: TestGateway, token: string, query: string, vari
     try {
       const response = await fetch(gw.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
         signal: abort.signal,
       });
