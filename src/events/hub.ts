@@ -23,6 +23,7 @@
 //
 // Each subscriber's buffer is bounded (`bufferSize`); a subscriber that falls further behind
 // gets a RATE_LIMITED error (with `resumeAfter`, its last delivered cursor) and its stream ends.
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Viewer } from '../auth/viewer.ts';
@@ -35,7 +36,7 @@ import { EventAccessCache } from './access-cache.ts';
 import { decodeEventCursor, type EventRow, type EventType } from './log.ts';
 import { EventSubscription, type EventFilter, type StreamSource } from './subscription.ts';
 import { mayReadEvent } from './visibility.ts';
-import { PgliteWake, PostgresWake, RedisWake, type WakeSource } from './wake.ts';
+import { LISTENER_APPLICATION_NAME, PgliteWake, PostgresWake, RedisWake, type WakeSource } from './wake.ts';
 
 export interface EventHubOptions {
   database: DatabaseHandle;
@@ -64,6 +65,8 @@ export interface SubscribeInput {
 const READ_BATCH = 500;
 
 export class EventHub {
+  /** Names this instance's wake-up connections. */
+  readonly instanceId = randomUUID().slice(0, 8);
   private readonly subscribers = new Map<string, Set<EventSubscription>>();
   private readonly access: EventAccessCache;
   private readonly bufferSize: number;
@@ -135,9 +138,12 @@ export class EventHub {
     const { database, logger, redisUrl } = this.options;
     if (redisUrl) {
       const [row] = rowsOf<{ name: string }>(await database.db.execute(sql`select current_database() as name`));
-      return new RedisWake(redisUrl, `skylight_events:${row?.name ?? 'default'}`, logger);
+      return new RedisWake(redisUrl, `skylight_events:${row?.name ?? 'default'}`, logger, this.instanceId);
     }
-    if (database.sql) return new PostgresWake(database.sql, logger, this.options.heartbeatMs ?? 2000);
+    if (database.sql) {
+      const applicationName = `${LISTENER_APPLICATION_NAME}-${this.instanceId}`;
+      return new PostgresWake(database.sql, logger, this.options.heartbeatMs ?? 2000, applicationName);
+    }
     if (database.pglite) return new PgliteWake(database.pglite);
     throw new Error('The event hub needs a PostgreSQL or PGlite database');
   }

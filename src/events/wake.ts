@@ -30,9 +30,11 @@ export interface WakeSource {
   stop(): Promise<void>;
 }
 
+/** Prefix of the LISTEN connection's application_name; the hub's instance id follows. */
 export const LISTENER_APPLICATION_NAME = 'skylight-events-listener';
 
 function positionOf(payload: string): number | null {
+  if (!/^\d+$/.test(payload)) return null;
   const value = Number(payload);
   return Number.isSafeInteger(value) ? value : null;
 }
@@ -50,6 +52,8 @@ export class PostgresWake implements WakeSource {
     private readonly pool: postgres.Sql,
     private readonly logger: Logger,
     private readonly heartbeatMs: number,
+    /** application_name of the listening connection, so operators (and tests) can find it. */
+    readonly applicationName: string,
   ) {}
 
   async start(handlers: WakeHandlers): Promise<void> {
@@ -68,7 +72,7 @@ export class PostgresWake implements WakeSource {
       max_lifetime: null,
       fetch_types: false,
       connect_timeout: Math.max(1, Math.ceil(this.heartbeatMs / 1000)),
-      connection: { ...options.connection, application_name: LISTENER_APPLICATION_NAME },
+      connection: { ...options.connection, application_name: this.applicationName },
       onnotify: (channel: string, payload: string) => {
         if (channel === EVENTS_CHANNEL && client === this.client) this.handlers?.wake(positionOf(payload));
       },
@@ -162,11 +166,13 @@ export class RedisWake implements WakeSource {
     private readonly url: string,
     readonly channel: string,
     private readonly logger: Logger,
+    /** Names the Redis connections (CLIENT LIST shows `skylight-events-<name>-sub`). */
+    private readonly name: string,
   ) {}
 
   async start(handlers: WakeHandlers): Promise<void> {
-    const subscriber = new Redis(this.url, { connectionName: 'skylight-events-subscriber', maxRetriesPerRequest: null });
-    const publisher = new Redis(this.url, { connectionName: 'skylight-events-publisher' });
+    const subscriber = new Redis(this.url, { connectionName: `skylight-events-${this.name}-sub`, maxRetriesPerRequest: null });
+    const publisher = new Redis(this.url, { connectionName: `skylight-events-${this.name}-pub` });
     this.subscriber = subscriber;
     this.publisher = publisher;
     subscriber.on('error', (error) => this.logger.warn({ err: error }, 'redis subscriber error'));
@@ -175,8 +181,14 @@ export class RedisWake implements WakeSource {
       if (channel === this.channel) handlers.wake(positionOf(message));
     });
     await subscriber.subscribe(this.channel);
-    // After a reconnect ioredis subscribes again and then reports `ready`: catch up.
-    subscriber.on('ready', () => handlers.listening());
+    // After a reconnect ioredis reports `ready` and then subscribes again; our own subscribe is
+    // answered after that one, so the catch-up read starts once wake-ups flow again.
+    subscriber.on('ready', () => {
+      subscriber
+        .subscribe(this.channel)
+        .then(() => handlers.listening())
+        .catch((error) => this.logger.warn({ err: error }, 'redis subscribe failed'));
+    });
     handlers.listening();
   }
 
