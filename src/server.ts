@@ -14,6 +14,7 @@ import { usePublishAfterCommit } from './events/after-commit.ts';
 import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
+import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
@@ -89,6 +90,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       useSpecErrorCodes(),
       useOperationName(),
       usePublishAfterCommit(() => events),
+      useSharedEventExecution(),
       usePrometheus({
         registry: metrics.registry,
         endpoint: '/metrics',

@@ -32,7 +32,9 @@ function freePort(): Promise<number> {
 /** `tsx src/main.ts` on a free port; resolves once /ready answers. */
 export async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_PROFILE=<dir> writes a V8 CPU profile of each gateway there (open in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -13,9 +13,13 @@ export interface EventFilter {
   types: ReadonlySet<EventType> | null;
 }
 
-/** The last item of a stream that the hub had to end: the subscriber should resume from its cursor. */
+/**
+ * The last item of a stream that the hub had to end: the subscriber should resume from its
+ * cursor. A DomainError is shown as it is; anything else (the database failed during replay)
+ * is masked by the API like any unexpected error.
+ */
 export interface StreamFailure {
-  failure: DomainError;
+  failure: DomainError | Error;
 }
 
 export type StreamItem = EventRow | StreamFailure;
@@ -42,7 +46,7 @@ export class EventSubscription implements AsyncIterableIterator<StreamItem> {
   private pending: EventRow[] | null;
   /** Position of the last event queued (or skipped as invisible): nothing at or below it is queued again. */
   private position: number;
-  private failure: DomainError | null = null;
+  private failure: DomainError | Error | null = null;
   private ended = false;
   private waiter: (() => void) | null = null;
 
@@ -107,7 +111,16 @@ export class EventSubscription implements AsyncIterableIterator<StreamItem> {
         return { done: false, value: { failure } };
       }
       if (this.ended) return { done: true, value: undefined };
-      if (this.pending) await this.replayPage();
+      if (this.pending) {
+        try {
+          await this.replayPage();
+        } catch (error) {
+          this.failure = error instanceof Error ? error : new Error(String(error));
+          this.queue = [];
+          this.pending = null;
+          this.source.closed(this);
+        }
+      }
       else await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }

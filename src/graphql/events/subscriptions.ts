@@ -3,6 +3,7 @@
 // viewer may read at delivery time (src/events/visibility.ts).
 import type { EventType } from '../../events/log.ts';
 import { isStreamFailure, type StreamItem } from '../../events/subscription.ts';
+import { DomainError } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
 import { toGraphQLError } from '../errors.ts';
 import { Event, EventTypeEnum } from './types.ts';
@@ -16,7 +17,7 @@ builder.subscriptionType({
 
 /** The event, or the error that ends a stream whose subscriber fell too far behind (RATE_LIMITED). */
 function deliver(item: StreamItem) {
-  if (isStreamFailure(item)) throw toGraphQLError(item.failure);
+  if (isStreamFailure(item)) throw item.failure instanceof DomainError ? toGraphQLError(item.failure) : item.failure;
   return item;
 }
 
