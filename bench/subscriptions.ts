@@ -95,15 +95,19 @@ async function connect(scenario: Scenario, applicationId: string) {
 }
 
 async function run(scenario: Scenario, applicationId: string, sessionId: string) {
+  scenario.split = scenario.split.filter(([, count]) => count > 0);
   const rssBefore = await Promise.all(scenario.split.map(([gateway]) => gatewayRss(gateway)));
   const { workers, connectSeconds } = await connect(scenario, applicationId);
   const rssAfter = await Promise.all(scenario.split.map(([gateway]) => gatewayRss(gateway)));
+  const roundTrips: number[] = [];
   for (let seq = 0; seq < EVENTS; seq++) {
+    const sent = performance.now();
     await gql(
       scenario.writer,
       `mutation($a: ID!, $s: ID!, $data: JSON!) { createSessionEvent(applicationId: $a, sessionId: $s, data: $data) { id } }`,
       { a: applicationId, s: sessionId, data: { seq, sentAt: Date.now() } },
     );
+    roundTrips.push(performance.now() - sent);
     await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
   }
   for (const { child } of workers) child.send({ type: 'finish' });
@@ -119,6 +123,7 @@ async function run(scenario: Scenario, applicationId: string, sessionId: string)
     complete: reports.every((report) => report.complete),
     errors: reports.reduce((sum, report) => sum + report.errors, 0),
     connectSeconds: Number(connectSeconds.toFixed(1)),
+    mutationP50ms: percentile(roundTrips.sort((x, y) => x - y), 0.5),
     p50ms: percentile(latencies, 0.5),
     p99ms: percentile(latencies, 0.99),
     maxms: latencies.at(-1) ?? null,
@@ -144,7 +149,7 @@ try {
   const first = await startGateway(env);
   const second = await startGateway(env);
   gateways.push(first, second);
-  const half = Math.floor(SUBSCRIBERS / 2);
+  const half = Math.max(1, Math.floor(SUBSCRIBERS / 2));
   results.push(await run({ name: 'two instances', split: [[first, half], [second, SUBSCRIBERS - half]], writer: first }, app, session));
   console.table(results);
   console.log(JSON.stringify({ benchmark: 'subscriptions', cpus: (await import('node:os')).cpus().length, results }));

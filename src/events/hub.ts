@@ -47,7 +47,7 @@ export interface EventHubOptions {
   bufferSize?: number;
   /** Safety poll of the log, in case a wake-up was lost. */
   pollIntervalMs?: number;
-  /** How often the LISTEN connection is checked; a dead one is noticed within about twice this. */
+  /** How often the LISTEN connection is checked; a half-open one is replaced within this plus 5 s (a closed one at once). */
   heartbeatMs?: number;
   /** How long permissions and session participation are trusted without an event saying otherwise. */
   accessTtlMs?: number;

@@ -5,7 +5,7 @@
 // - PostgreSQL: a dedicated connection that LISTENs (built from the pool's options, as
 //   postgres.js `sql.listen` does, but owned here so that a failed re-listen during a database
 //   restart is retried instead of silently given up). A heartbeat query on that connection
-//   notices a dead or half-open link within `heartbeatMs`; the connection is then replaced.
+//   that goes unanswered for 5 s replaces a half-open link; a closed one is replaced at once.
 // - PGlite: its in-process `listen`.
 // - Redis: a subscriber connection (ioredis re-subscribes by itself; `ready` reports it). The
 //   database NOTIFY still fires but nobody listens; the instance that committed publishes.
@@ -47,6 +47,7 @@ export class PostgresWake implements WakeSource {
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
   private attempt = 0;
+  private checking = false;
 
   constructor(
     private readonly pool: postgres.Sql,
@@ -94,10 +95,12 @@ export class PostgresWake implements WakeSource {
 
   private async checkAlive(): Promise<void> {
     const client = this.client;
-    if (!client || this.retry) return;
+    if (!client || this.retry || this.checking) return;
+    this.checking = true;
     let timer: NodeJS.Timeout | undefined;
+    // Generous: a busy event loop (a large fan-out) delays the answer without the link being dead.
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('heartbeat timed out')), this.heartbeatMs);
+      timer = setTimeout(() => reject(new Error('heartbeat timed out')), Math.max(5000, 2.5 * this.heartbeatMs));
     });
     try {
       await Promise.race([client`select 1`, timeout]);
@@ -105,6 +108,7 @@ export class PostgresWake implements WakeSource {
       if (client === this.client) this.lost(client, error instanceof Error ? error.message : String(error));
     } finally {
       clearTimeout(timer);
+      this.checking = false;
     }
   }
 
