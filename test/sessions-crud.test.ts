@@ -1,6 +1,6 @@
 // SPEC 3: creating, reading, listing and changing sessions, with visibility.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codesOf, createApplication, createUser, dataOf, unique, userWithRole } from './helpers/factories.ts';
+import { codesOf, createApplication, createRole, createUser, dataOf, unique, userWithRole } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 
 const SESSION_FIELDS = `id applicationId status isDraft version name description participants { id type } properties data
@@ -61,15 +61,7 @@ describe('createSession', () => {
 
   it('needs session:create', async () => {
     const app = await createApplication(gw);
-    const reader = await createUser(gw);
-    const roleId = dataOf(
-      await gw.gql(`mutation($a: ID!) { createRole(applicationId: $a, input: { name: "Reader", permissions: ["application:read", "session:read:any"] }) { id } }`, { a: app.id }),
-    ).createRole.id;
-    await gw.gql(`mutation($a: ID!, $r: ID!, $u: ID!) { addRoleParticipant(applicationId: $a, roleId: $r, participant: { id: $u }) { id } }`, {
-      a: app.id,
-      r: roleId,
-      u: reader.id,
-    });
+    const reader = await userWithRole(gw, app.id, await createRole(gw, app.id, ['application:read', 'session:read:any']));
     expect(codesOf(await gw.gql(CREATE, { input: { applicationId: app.id, name: 'x' } }, reader.token))).toEqual(['FORBIDDEN']);
   });
 });
@@ -105,15 +97,7 @@ describe('visibility', () => {
     const app = await createApplication(gw);
     const author = await userWithRole(gw, app.id, app.roles.User!);
     const session = await createSession(app.id, {}, author.token);
-    const viewer = await createUser(gw);
-    const roleId = dataOf(
-      await gw.gql(`mutation($a: ID!) { createRole(applicationId: $a, input: { name: "Auditor", permissions: ["application:read", "session:read:any"] }) { id } }`, { a: app.id }),
-    ).createRole.id;
-    await gw.gql(`mutation($a: ID!, $r: ID!, $u: ID!) { addRoleParticipant(applicationId: $a, roleId: $r, participant: { id: $u }) { id } }`, {
-      a: app.id,
-      r: roleId,
-      u: viewer.id,
-    });
+    const viewer = await userWithRole(gw, app.id, await createRole(gw, app.id, ['application:read', 'session:read:any']));
     expect(dataOf(await gw.gql(GET, { a: app.id, s: session.id }, viewer.token)).session.id).toBe(session.id);
     const rename = await gw.gql(PATCH, { a: app.id, s: session.id, patch: { name: 'no' } }, viewer.token);
     expect(codesOf(rename)).toEqual(['FORBIDDEN']);
