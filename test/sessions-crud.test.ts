@@ -1,5 +1,7 @@
 // SPEC 3: creating, reading, listing and changing sessions, with visibility.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../src/domain/rows.ts';
 import { codesOf, createApplication, createRole, createUser, dataOf, unique, userWithRole } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 
@@ -198,5 +200,18 @@ describe('patchSession and friends', () => {
     expect(again).toEqual(first);
     expect(codesOf(await add({ id: '00000000-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
     expect(codesOf(await add({ id: user.id, type: 'GROUP' }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('the properties filter', () => {
+  it('is served by the GIN index on session properties', async () => {
+    const plan = await gw.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      return tx.execute(sql`explain select id from session where properties @> ${JSON.stringify({ site: 'north' })}::text::jsonb`);
+    });
+    const text = rowsOf<Record<string, string>>(plan)
+      .map((row) => Object.values(row)[0])
+      .join('\n');
+    expect(text).toContain('session_properties_idx');
   });
 });
