@@ -183,6 +183,25 @@ describe('visibility at delivery time', () => {
   });
 });
 
+describe('clean-up', () => {
+  it('releases the subscription when the client completes it, closes its socket, or aborts its SSE request', async () => {
+    const app = await createApplication(gw);
+    const baseline = hubCount();
+    const client = wsClient(gw, ADMIN_TOKEN);
+    const completed = await ws(ADMIN_TOKEN, APPLICATION_EVENTS, { a: app.id });
+    const onSocket = subscribeWs(client, APPLICATION_EVENTS, { a: app.id });
+    const overSse = await sse(ADMIN_TOKEN, APPLICATION_EVENTS, { a: app.id });
+    await registered(onSocket, baseline + 2);
+    expect(hubCount()).toBe(baseline + 3);
+    completed.dispose();
+    await client.dispose();
+    overSse.dispose();
+    const deadline = Date.now() + 5000;
+    while (hubCount() > baseline && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(hubCount()).toBe(baseline);
+  });
+});
+
 describe('cursors', () => {
   it('answers BAD_USER_INPUT for a malformed or unknown cursor, over both transports', async () => {
     const app = await createApplication(gw);
