@@ -152,7 +152,8 @@ try {
   const half = Math.max(1, Math.floor(SUBSCRIBERS / 2));
   results.push(await run({ name: 'two instances', split: [[first, half], [second, SUBSCRIBERS - half]], writer: first }, app, session));
   console.table(results);
-  console.log(JSON.stringify({ benchmark: 'subscriptions', cpus: (await import('node:os')).cpus().length, results }));
+  const os = await import('node:os');
+  console.log(JSON.stringify({ benchmark: 'subscriptions', cpus: os.cpus().length, loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))), results }));
 } finally {
   await Promise.allSettled(gateways.map((gateway) => gateway.stop()));
   await database.drop();
