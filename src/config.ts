@@ -26,6 +26,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   signedUrlTtlSeconds: number;
+  /** Origin prefixed to signed media URLs (PUBLIC_URL); root-relative URLs when unset. */
+  publicUrl: string | null;
   demo: boolean;
 }
 
@@ -118,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 15 * 60, 1),
     refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1),
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     demo: flag(env, 'DEMO', !databaseUrl && !production),
   };
 }

@@ -14,10 +14,13 @@ import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
+import { MEDIA_CONTENT_PATH, handleMediaDownload } from './http/downloads.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
+import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
 import type { Services } from './services.ts';
+import { createStorage } from './storage/index.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -53,7 +56,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const services: Services = { logger, metrics };
+  const services: Services = { logger, metrics, storage: createStorage(config) };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -74,6 +77,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      useUploadedOperations(),
       useOperationName(),
       usePrometheus({
         registry: metrics.registry,
@@ -104,6 +108,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res);
     if (path === '/metrics') return yoga.requestListener(req, res);
+    const media = MEDIA_CONTENT_PATH.exec(path ?? '');
+    if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
+    if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
     if (path === '/graphql') {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.maxBodyBytes) {

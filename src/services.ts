@@ -1,8 +1,11 @@
 // Long-lived parts shared by every request, built once by buildServer.
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './http/observability.ts';
+import type { BlobStorage } from './storage/types.ts';
 
 export interface Services {
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Where media bytes live (local directory or S3-compatible). */
+  storage: BlobStorage;
 }

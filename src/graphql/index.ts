@@ -5,6 +5,8 @@ import './identity/queries.ts';
 import './identity/mutations.ts';
 import './applications/types.ts';
 import './applications/mutations.ts';
+import './media/types.ts';
+import './media/mutations.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

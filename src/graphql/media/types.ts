@@ -1,0 +1,224 @@
+// Media, its annotations and its queries. Media resolves alike from a database row and from
+// the JSON snapshot an event carries (dates as strings, annotations inline): every column and
+// the annotations come with the type's own selection, so no field reloads anything.
+import type { Permission } from '../../auth/permissions.ts';
+import { isUuid } from '../../domain/access.ts';
+import { notFound } from '../../domain/errors.ts';
+import { MEDIA_FIELD_PERMISSIONS, mayReadMedia } from '../../domain/media-access.ts';
+import { signMediaUrl } from '../../domain/media-urls.ts';
+import type { MediaWithAnnotations } from '../../domain/media.ts';
+import { Application } from '../applications/types.ts';
+import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
+
+export const MediaScope = builder.enumType('MediaScope', {
+  description: 'Whether media belongs to an application (reference media) or to one session.',
+  values: {
+    APPLICATION: { description: 'Reference media of the application, addressable as skylight://<id>.' },
+    SESSION: { description: 'Media of one session, reachable only through it.' },
+  } as const,
+});
+export const MediaKind = builder.enumType('MediaKind', {
+  description: 'What the bytes are, from the content type checked against their signature.',
+  values: {
+    PHOTO: { description: 'An image (image/*).' },
+    VIDEO: { description: 'A video (video/*).' },
+    AUDIO: { description: 'A sound recording (audio/*).' },
+    OTHER: { description: 'Anything else.' },
+  } as const,
+});
+export const MediaSource = builder.enumType('MediaSource', {
+  description: 'How session media came in.',
+  values: {
+    UPLOAD: { description: 'Uploaded through the API (a data connector).' },
+    CAPTURE: { description: 'A photo or video capture, usually with labels.' },
+    SNAPSHOT: { description: 'Taken during a call: filename prefixed LiveSnapshot, properties roomId and wasRemotelyRequested.' },
+    SHARED: { description: 'Shared during a call: the original filename, properties roomId and sharedMedia = "true".' },
+  } as const,
+});
+export const MediaStatus = builder.enumType('MediaStatus', {
+  description: 'Whether the bytes are stored yet.',
+  values: {
+    UPLOADING: { description: 'The row exists, the bytes are still arriving.' },
+    READY: { description: 'The bytes are stored; size and sha256 are known.' },
+  } as const,
+});
+export const LabelMatch = builder.enumType('LabelMatch', {
+  description: 'How a label filter matches.',
+  values: {
+    ANY: { description: 'Media with at least one of the labels.' },
+    ALL: { description: 'Media with every one of the labels.' },
+  } as const,
+});
+
+/** An annotation as a row or as it appears in a snapshot. */
+export interface AnnotationShape {
+  id: string;
+  mediaId: string;
+  svg: string;
+  createdBy: string | null;
+  createdAt: Date | string;
+}
+
+export const Annotation = builder.objectRef<AnnotationShape>('Annotation').implement({
+  description: 'A drawing over a photo, kept apart from the untouched original; clients overlay it.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The annotation id.' }),
+    mediaId: t.exposeID('mediaId', { description: 'The photo it annotates.' }),
+    svg: t.exposeString('svg', { description: 'Sanitised SVG markup: no script, event handler, external reference or foreignObject.' }),
+    createdBy: t.exposeID('createdBy', { nullable: true, description: 'Who drew it.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was added.' }),
+  }),
+});
+
+type Gated = keyof typeof MEDIA_FIELD_PERMISSIONS;
+
+/** Session media fields need their session:media:read:* child; application media needs application:read. */
+function gate(field: Gated) {
+  return (media: Pick<MediaWithAnnotations, 'scope' | 'applicationId' | 'sessionId'>) =>
+    media.scope === 'SESSION' && media.sessionId
+      ? { session: { applicationId: media.applicationId, sessionId: media.sessionId, need: MEDIA_FIELD_PERMISSIONS[field] as Permission } }
+      : { appPermission: { applicationId: media.applicationId, permission: 'application:read' as Permission } };
+}
+
+export const Media = builder.drizzleObject('mediaTable', {
+  name: 'Media',
+  description: 'A photo, video, sound or other file of an application or of a session.',
+  select: {
+    columns: {
+      id: true,
+      scope: true,
+      applicationId: true,
+      sessionId: true,
+      filename: true,
+      contentType: true,
+      kind: true,
+      size: true,
+      sha256: true,
+      status: true,
+      source: true,
+      title: true,
+      labels: true,
+      properties: true,
+      createdBy: true,
+      createdAt: true,
+      modifiedAt: true,
+    },
+    with: { annotations: { orderBy: { createdAt: 'asc' } } },
+  },
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The media id.' }),
+    uri: t.string({ description: 'skylight://<id>: how application cards refer to the media.', resolve: (media) => `skylight://${media.id}` }),
+    scope: t.expose('scope', { type: MediaScope, description: 'Application or session media.' }),
+    applicationId: t.exposeID('applicationId', { description: 'The application it belongs to.' }),
+    sessionId: t.exposeID('sessionId', { nullable: true, description: 'The session, for session media.' }),
+    filename: t.exposeString('filename', { description: 'The file name (LiveSnapshot… for call snapshots).' }),
+    contentType: t.exposeString('contentType', { description: 'The MIME type, checked against the bytes.' }),
+    kind: t.expose('kind', { type: MediaKind, description: 'Photo, video, audio or other.' }),
+    size: t.expose('size', { type: 'BigInt', description: 'Bytes stored; 0 while uploading.' }),
+    sha256: t.exposeString('sha256', { nullable: true, description: 'Hex sha256 of the bytes (the download ETag); null while uploading.' }),
+    status: t.expose('status', { type: MediaStatus, description: 'UPLOADING until the bytes are stored, then READY.' }),
+    source: t.expose('source', { type: MediaSource, description: 'How the media came in.' }),
+    title: t.exposeString('title', {
+      nullable: true,
+      description: 'A title. Session media: needs session:media:read:title (else null with FORBIDDEN).',
+      authScopes: gate('title'),
+    }),
+    labels: t.exposeStringList('labels', {
+      nullable: true,
+      description: 'Gallery labels. Session media: needs session:media:read:labels.',
+      authScopes: gate('labels'),
+    }),
+    properties: t.field({
+      type: 'StringMap',
+      nullable: true,
+      description: 'String properties (roomId, wasRemotelyRequested, sharedMedia, ...). Session media: needs session:media:read:properties.',
+      authScopes: gate('properties'),
+      resolve: (media) => media.properties,
+    }),
+    annotations: t.field({
+      type: [Annotation],
+      nullable: true,
+      description: 'Drawings over a photo, oldest first. Session media: needs session:media:read:annotations.',
+      authScopes: gate('annotations'),
+      resolve: (media) => media.annotations ?? [],
+    }),
+    url: t.string({
+      nullable: true,
+      description: 'A signed URL of the original bytes for SIGNED_URL_TTL seconds, usable without a header (<img src>); null until READY. Session media: needs session:media:read:content.',
+      authScopes: gate('url'),
+      resolve: (media, _args, ctx) =>
+        media.status === 'READY'
+          ? signMediaUrl(
+              { secret: ctx.config.jwtSecret, ttlSeconds: ctx.config.signedUrlTtlSeconds, publicUrl: ctx.config.publicUrl },
+              media.id,
+              ctx.viewer!.id,
+            )
+          : null,
+    }),
+    createdBy: t.exposeID('createdBy', { nullable: true, description: 'Who uploaded it.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the media was created.' }),
+    modifiedAt: t.expose('modifiedAt', { type: 'DateTime', description: 'When the media last changed.' }),
+  }),
+});
+
+export const MediaConnection = builder.connectionObject(
+  {
+    type: Media,
+    name: 'MediaConnection',
+    description: 'A page of media, oldest first.',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'How many media match the filters, over every page.',
+        resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
+      }),
+    }),
+  },
+  { name: 'MediaEdge', description: 'A media item and its cursor.' },
+);
+
+builder.drizzleObjectField(Application, 'media', (t) =>
+  t.relatedConnection(
+    'media',
+    {
+      description: 'Reference media of the application, oldest first.',
+      totalCount: true,
+      query: () => ({ where: { scope: 'APPLICATION', archivedAt: { isNull: true } }, orderBy: { seq: 'asc' } }),
+    },
+    MediaConnection,
+  ),
+);
+
+/** The media if the viewer may read it (not archived), else NOT_FOUND. */
+export async function readableMedia(ctx: Context, found: unknown): Promise<MediaWithAnnotations> {
+  const media = found as MediaWithAnnotations | undefined | null;
+  if (!media || !(await mayReadMedia(ctx.db, ctx.viewer!, media, ctx.access))) throw notFound('Media');
+  return media;
+}
+
+const SKYLIGHT_URI = /^skylight:\/\/([0-9a-f-]{36})$/i;
+
+builder.queryFields((t) => ({
+  media: t.drizzleField({
+    type: Media,
+    nullable: true,
+    description: 'One media item; NOT_FOUND when missing, archived, deleted or not visible to the viewer.',
+    args: { mediaId: t.arg.id({ required: true, description: 'The media id.' }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = String(args.mediaId);
+      const media = isUuid(id) ? await ctx.db.query.mediaTable.findFirst(query({ where: { id, archivedAt: { isNull: true } } })) : null;
+      return readableMedia(ctx, media);
+    },
+  }),
+  mediaByUri: t.drizzleField({
+    type: Media,
+    nullable: true,
+    description: 'Media by its skylight://<id> URI, as application cards bind it; the same rules as `media`.',
+    args: { uri: t.arg.string({ required: true, description: 'skylight://<mediaId>' }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = SKYLIGHT_URI.exec(args.uri.trim())?.[1];
+      const media = id ? await ctx.db.query.mediaTable.findFirst(query({ where: { id, archivedAt: { isNull: true } } })) : null;
+      return readableMedia(ctx, media);
+    },
+  }),
+}));
