@@ -5,8 +5,12 @@ import './identity/queries.ts';
 import './identity/mutations.ts';
 import './applications/types.ts';
 import './applications/mutations.ts';
+import './sessions/types.ts';
+import './sessions/mutations.ts';
+import './events/types.ts';
 import './media/types.ts';
 import './media/mutations.ts';
+import './media/fields.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
