@@ -2,7 +2,7 @@
 // while their size and sha256 are computed; only a complete, fsynced file is renamed to its
 // key, so a reader never sees a partial object and a failed write leaves nothing behind.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -57,19 +57,18 @@ export class LocalStorage implements BlobStorage {
     const target = this.pathOf(key);
     await mkdir(this.tmp, { recursive: true });
     const temporary = join(this.tmp, `${randomUUID()}.part`);
-    const file = await open(temporary, 'wx', 0o600);
     const measure = measuring(options.maxBytes);
     try {
-      const out = file.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 });
+      const out = createWriteStream(temporary, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
       await pipeline(body, measure.transform, out, ...(options.signal ? [{ signal: options.signal }] : []));
-      await file.sync();
-      await file.close();
+      // fsync flushes the file whichever descriptor asks; the rename then publishes whole bytes.
+      const file = await open(temporary, 'r');
+      await file.sync().finally(() => file.close());
       await mkdir(dirname(target), { recursive: true });
       await rename(temporary, target);
       return measure.result();
     } catch (error) {
       body.destroy();
-      await file.close().catch(() => {});
       await rm(temporary, { force: true });
       throw error;
     }

@@ -1,6 +1,7 @@
 // Media, its annotations and its queries. Media resolves alike from a database row and from
 // the JSON snapshot an event carries (dates as strings, annotations inline): every column and
-// the annotations come with the type's own selection, so no field reloads anything.
+// the annotations come with the type's own selection, and the fields are plain resolvers (no
+// per-field `select`, which `expose` would add), so no field reloads a snapshot from the table.
 import type { Permission } from '../../auth/permissions.ts';
 import { isUuid } from '../../domain/access.ts';
 import { notFound } from '../../domain/errors.ts';
@@ -107,27 +108,33 @@ export const Media = builder.drizzleObject('mediaTable', {
     with: { annotations: { orderBy: { createdAt: 'asc' } } },
   },
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'The media id.' }),
+    id: t.id({ description: 'The media id.', resolve: (media) => media.id }),
     uri: t.string({ description: 'skylight://<id>: how application cards refer to the media.', resolve: (media) => `skylight://${media.id}` }),
-    scope: t.expose('scope', { type: MediaScope, description: 'Application or session media.' }),
-    applicationId: t.exposeID('applicationId', { description: 'The application it belongs to.' }),
-    sessionId: t.exposeID('sessionId', { nullable: true, description: 'The session, for session media.' }),
-    filename: t.exposeString('filename', { description: 'The file name (LiveSnapshot… for call snapshots).' }),
-    contentType: t.exposeString('contentType', { description: 'The MIME type, checked against the bytes.' }),
-    kind: t.expose('kind', { type: MediaKind, description: 'Photo, video, audio or other.' }),
-    size: t.expose('size', { type: 'BigInt', description: 'Bytes stored; 0 while uploading.' }),
-    sha256: t.exposeString('sha256', { nullable: true, description: 'Hex sha256 of the bytes (the download ETag); null while uploading.' }),
-    status: t.expose('status', { type: MediaStatus, description: 'UPLOADING until the bytes are stored, then READY.' }),
-    source: t.expose('source', { type: MediaSource, description: 'How the media came in.' }),
-    title: t.exposeString('title', {
+    scope: t.field({ type: MediaScope, description: 'Application or session media.', resolve: (media) => media.scope }),
+    applicationId: t.id({ description: 'The application it belongs to.', resolve: (media) => media.applicationId }),
+    sessionId: t.id({ nullable: true, description: 'The session, for session media.', resolve: (media) => media.sessionId }),
+    filename: t.string({ description: 'The file name (LiveSnapshot… for call snapshots).', resolve: (media) => media.filename }),
+    contentType: t.string({ description: 'The MIME type, checked against the bytes.', resolve: (media) => media.contentType }),
+    kind: t.field({ type: MediaKind, description: 'Photo, video, audio or other.', resolve: (media) => media.kind }),
+    size: t.field({ type: 'BigInt', description: 'Bytes stored; 0 while uploading.', resolve: (media) => media.size }),
+    sha256: t.string({
+      nullable: true,
+      description: 'Hex sha256 of the bytes (the download ETag); null while uploading.',
+      resolve: (media) => media.sha256,
+    }),
+    status: t.field({ type: MediaStatus, description: 'UPLOADING until the bytes are stored, then READY.', resolve: (media) => media.status }),
+    source: t.field({ type: MediaSource, description: 'How the media came in.', resolve: (media) => media.source }),
+    title: t.string({
       nullable: true,
       description: 'A title. Session media: needs session:media:read:title (else null with FORBIDDEN).',
       authScopes: gate('title'),
+      resolve: (media) => media.title,
     }),
-    labels: t.exposeStringList('labels', {
+    labels: t.stringList({
       nullable: true,
       description: 'Gallery labels. Session media: needs session:media:read:labels.',
       authScopes: gate('labels'),
+      resolve: (media) => media.labels,
     }),
     properties: t.field({
       type: 'StringMap',
@@ -156,9 +163,9 @@ export const Media = builder.drizzleObject('mediaTable', {
             )
           : null,
     }),
-    createdBy: t.exposeID('createdBy', { nullable: true, description: 'Who uploaded it.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the media was created.' }),
-    modifiedAt: t.expose('modifiedAt', { type: 'DateTime', description: 'When the media last changed.' }),
+    createdBy: t.id({ nullable: true, description: 'Who uploaded it.', resolve: (media) => media.createdBy }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the media was created.', resolve: (media) => media.createdAt }),
+    modifiedAt: t.field({ type: 'DateTime', description: 'When the media last changed.', resolve: (media) => media.modifiedAt }),
   }),
 });
 
