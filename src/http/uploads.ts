@@ -70,6 +70,18 @@ function afterRequest(req: IncomingMessage): Promise<void> {
   });
 }
 
+/**
+ * Rejects when the body ended without `operations` and `map`: busboy does not always close
+ * on a body that stops early or has no parts, and the parser would then wait for ever.
+ */
+function incomplete(req: IncomingMessage): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => setTimeout(() => reject(Object.assign(new Error('The body ended before operations and map'), { status: 400 })), 100);
+    if (req.readableEnded) fail();
+    else req.once('end', fail);
+  });
+}
+
 async function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string) {
   req.resume();
   await afterRequest(req);
@@ -87,15 +99,18 @@ export async function handleMultipartGraphQL(
   }
   let operation: GraphQLOperation | GraphQLOperation[];
   try {
-    operation = await processRequest(req, res, {
-      // One byte over the limit is enough for storage to see, and refuse, a file too large.
-      maxFileSize: config.maxUploadBytes + 1,
-      maxFiles: config.maxUploadFiles,
-      maxFieldSize: config.maxBodyBytes,
-    });
+    operation = await Promise.race([
+      processRequest(req, res, {
+        // One byte over the limit is enough for storage to see, and refuse, a file too large.
+        maxFileSize: config.maxUploadBytes + 1,
+        maxFiles: config.maxUploadFiles,
+        maxFieldSize: config.maxBodyBytes,
+      }),
+      incomplete(req),
+    ]);
   } catch (error) {
     const status = (error as { status?: number }).status;
-    if (status === 499 || req.destroyed) return;
+    if (status === 499 || res.destroyed || req.socket.destroyed) return;
     const message = error instanceof Error ? error.message : 'Malformed multipart request';
     if (status === 413) return refuse(req, res, 413, 'PAYLOAD_TOO_LARGE', message);
     return refuse(req, res, 400, 'BAD_USER_INPUT', `Malformed multipart request: ${message}`);
