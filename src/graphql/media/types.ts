@@ -2,10 +2,12 @@
 // the JSON snapshot an event carries (dates as strings, annotations inline): every column and
 // the annotations come with the type's own selection, and the fields are plain resolvers (no
 // per-field `select`, which `expose` would add), so no field reloads a snapshot from the table.
+import { sql, type SQL } from 'drizzle-orm';
 import type { Permission } from '../../auth/permissions.ts';
+import { mediaTable } from '../../db/schema.ts';
 import { isUuid } from '../../domain/access.ts';
 import { notFound } from '../../domain/errors.ts';
-import { MEDIA_FIELD_PERMISSIONS, mayReadMedia } from '../../domain/media-access.ts';
+import { MEDIA_FIELD_PERMISSIONS, mayReadMedia, readsClosedSessionMedia } from '../../domain/media-access.ts';
 import { signMediaUrl } from '../../domain/media-urls.ts';
 import type { MediaWithAnnotations } from '../../domain/media.ts';
 import { Application } from '../applications/types.ts';
@@ -169,6 +171,48 @@ export const Media = builder.drizzleObject('mediaTable', {
   }),
 });
 
+export interface GalleryArgs {
+  labels?: readonly string[] | null;
+  labelMatch?: 'ANY' | 'ALL' | null;
+  sources?: readonly string[] | null;
+}
+
+const textArray = (values: readonly string[]) =>
+  sql`array[${sql.join(
+    values.map((value) => sql`${value}`),
+    sql`, `,
+  )}]::text[]`;
+
+/** Session.media's filter as SQL over `media` columns (labels use the GIN index). */
+export function galleryFilter(table: typeof mediaTable, args: GalleryArgs, ctx: Context): SQL {
+  const parts: SQL[] = [sql`${table.archivedAt} is null`];
+  if (args.labels?.length) {
+    parts.push(sql`${table.labels} ${args.labelMatch === 'ALL' ? sql`@>` : sql`&&`} ${textArray(args.labels)}`);
+  }
+  if (args.sources?.length) parts.push(sql`${table.source} = any(${textArray(args.sources)})`);
+  // Media of a closed session stays readable only to integration users and admins.
+  if (!readsClosedSessionMedia(ctx.viewer!)) {
+    parts.push(sql`exists (select 1 from session s where s.id = ${table.sessionId} and s.status = 'OPEN')`);
+  }
+  return sql.join(parts, sql` and `);
+}
+
+/** Application.media's filter. */
+export function applicationMediaFilter(table: typeof mediaTable): SQL {
+  return sql`${table.scope} = 'APPLICATION' and ${table.archivedAt} is null`;
+}
+
+/**
+ * totalCount of a media connection, one statement: the connection carries its parent row (a
+ * session has an applicationId, an application does not) and its arguments.
+ */
+function countMedia(ctx: Context, parent: { id: string; applicationId?: string }, args: GalleryArgs): Promise<number> {
+  const where = parent.applicationId
+    ? sql`${mediaTable.sessionId} = ${parent.id} and ${galleryFilter(mediaTable, args, ctx)}`
+    : sql`${mediaTable.applicationId} = ${parent.id} and ${applicationMediaFilter(mediaTable)}`;
+  return ctx.db.$count(mediaTable, where);
+}
+
 export const MediaConnection = builder.connectionObject(
   {
     type: Media,
@@ -177,7 +221,10 @@ export const MediaConnection = builder.connectionObject(
     fields: (t) => ({
       totalCount: t.int({
         description: 'How many media match the filters, over every page.',
-        resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
+        resolve: (connection, _args, ctx) => {
+          const { parent, args } = connection as unknown as { parent: { id: string; applicationId?: string }; args: GalleryArgs };
+          return countMedia(ctx, parent, args ?? {});
+        },
       }),
     }),
   },
@@ -189,8 +236,7 @@ builder.drizzleObjectField(Application, 'media', (t) =>
     'media',
     {
       description: 'Reference media of the application, oldest first.',
-      totalCount: true,
-      query: () => ({ where: { scope: 'APPLICATION', archivedAt: { isNull: true } }, orderBy: { seq: 'asc' } }),
+      query: () => ({ where: { RAW: (table) => applicationMediaFilter(table) }, orderBy: { seq: 'asc' } }),
     },
     MediaConnection,
   ),
