@@ -39,11 +39,18 @@ export interface InspectedFile {
 export async function inspectFile(source: Readable, declared: string | null | undefined, field = 'file'): Promise<InspectedFile> {
   // Read through a PassThrough so that the source can still be drained when the file is
   // refused or its consumer stops early: the rest of the request must be read, not stalled.
+  // Forwarded by hand, not piped: graphql-upload-minimal unpipes the file stream when it hits
+  // the size limit, which would leave a pipe's destination waiting for an end that never comes.
   const through = new PassThrough();
+  const onData = (chunk: Buffer) => {
+    if (!through.write(chunk)) source.pause();
+  };
+  source.on('data', onData);
+  through.on('drain', () => source.resume());
+  source.once('end', () => through.end());
   source.on('error', (error) => through.destroy(error));
-  source.pipe(through);
   const drain = () => {
-    source.unpipe(through);
+    source.removeListener('data', onData);
     through.destroy();
     if (!source.destroyed) source.resume();
   };
