@@ -29,6 +29,20 @@ export interface Config {
   /** Origin prefixed to signed media URLs (PUBLIC_URL); root-relative URLs when unset. */
   publicUrl: string | null;
   demo: boolean;
+  /** S3-compatible media storage; null keeps media in MEDIA_DIR. */
+  s3: S3Config | null;
+  /** How long SIGTERM/SIGINT waits for in-flight requests before closing what is left. */
+  shutdownTimeoutMs: number;
+}
+
+export interface S3Config {
+  /** null: AWS S3 itself (the SDK resolves the endpoint from the region). */
+  endpoint: string | null;
+  bucket: string;
+  region: string;
+  /** null: the SDK's default credential chain (environment, profile, instance role). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | null;
+  forcePathStyle: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -78,6 +92,34 @@ function embeddedJwtSecret(dataDir: string): string {
   return secret;
 }
 
+/** S3_BUCKET chooses the S3 driver; S3_ENDPOINT points it at an S3-compatible server. */
+function s3Config(env: Env): S3Config | null {
+  const endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  const bucket = env.S3_BUCKET || null;
+  const accessKeyId = env.S3_ACCESS_KEY_ID || null;
+  const secretAccessKey = env.S3_SECRET_ACCESS_KEY || null;
+  if (!bucket) {
+    const stray = ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].find((name) => env[name]);
+    if (stray) throw new ConfigError(`S3_BUCKET is required when ${stray} is set`);
+    return null;
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(`S3_BUCKET must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens), got "${bucket}"`);
+  }
+  if (!accessKeyId !== !secretAccessKey) {
+    throw new ConfigError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+  }
+  const region = env.S3_REGION || 'us-east-1';
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`S3_REGION must look like us-east-1, got "${region}"`);
+  return {
+    endpoint,
+    bucket,
+    region,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null,
+    forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', endpoint !== null),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development';
   const production = nodeEnv === 'production';
@@ -122,5 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     demo: flag(env, 'DEMO', !databaseUrl && !production),
+    s3: s3Config(env),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 10 * 60_000),
   };
 }

@@ -43,15 +43,30 @@ if (config.demo && demoToken) {
   );
 }
 
+// Graceful stop: the server refuses new connections, waits up to SHUTDOWN_TIMEOUT_MS for
+// in-flight requests and uploads, closes WebSockets with 1001 and the event listener (its
+// onShutdown closers); then the database pool closes. A second signal stops at once.
 let stopping = false;
 async function shutdown(signal: string) {
-  if (stopping) return;
+  if (stopping) {
+    logger.warn({ signal }, 'second signal: exiting now');
+    process.exit(1);
+  }
   stopping = true;
-  logger.info({ signal }, 'shutting down');
-  const timer = setTimeout(() => process.exit(1), 15_000).unref();
-  await server.stop();
-  await database.close();
+  logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+  const timer = setTimeout(() => {
+    logger.error('shutdown did not finish in time; exiting');
+    process.exit(1);
+  }, config.shutdownTimeoutMs + 5_000).unref();
+  try {
+    await server.stop();
+    await database.close();
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
   clearTimeout(timer);
+  logger.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

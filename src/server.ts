@@ -37,7 +37,16 @@ export interface RunningServer {
 
 export interface GatewayServer {
   start(port?: number, host?: string): Promise<RunningServer>;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: refuse new connections, let in-flight requests (uploads, downloads,
+   * queries) finish for up to `timeoutMs` (SHUTDOWN_TIMEOUT_MS), run the `onShutdown`
+   * closers in order (WebSockets: close code 1001; the event listener), then end what is left.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  /** Registers a closer that stop() runs after the HTTP requests drained, in registration order. */
+  onShutdown(closer: () => Promise<void> | void): void;
+  /** The HTTP server once started (transports attach their `upgrade` handling here). */
+  readonly httpServer: Server | null;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   services: Services;
   base: ContextBase;
@@ -124,14 +133,25 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   }
 
   const sockets = new Set<Socket>();
+  const closers: (() => Promise<void> | void)[] = [];
   let server: Server | null = null;
+  let drain: DrainTracker | null = null;
 
   return {
     yoga,
     services,
     base,
+    get httpServer() {
+      return server;
+    },
+    onShutdown(closer) {
+      closers.push(closer);
+    },
     async start(port = config.port, host = config.host) {
+      const tracker = new DrainTracker();
+      drain = tracker;
       server = createServer((req, res) => {
+        tracker.track(req, res);
         withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
           logger.error({ err: error }, 'request failed');
           if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
@@ -147,13 +167,61 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
       return { port: address.port, url: `http://${shownHost}:${address.port}` };
     },
-    async stop() {
-      if (!server) return;
-      const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-      server.closeIdleConnections();
+    async stop({ timeoutMs = config.shutdownTimeoutMs } = {}) {
+      if (!server || !drain) return;
+      const current = server;
+      const closed = new Promise<void>((resolve) => current.close(() => resolve()));
+      const cut = await drain.finish(current, timeoutMs);
+      if (cut > 0) logger.warn({ requests: cut, timeoutMs }, 'shutdown: requests still running after the timeout are cut');
+      for (const closer of closers) {
+        try {
+          await closer();
+        } catch (error) {
+          logger.error({ err: error }, 'shutdown: a closer failed');
+        }
+      }
       for (const socket of sockets) socket.destroy();
-      await closing;
+      await closed;
       server = null;
+      drain = null;
     },
   };
+}
+
+/**
+ * In-flight HTTP requests, for a graceful stop. Event streams (SSE) never finish by themselves:
+ * they are not waited for, and are cut at the end (clients reconnect and resume from their
+ * cursor). While stopping, every response asks the client to close its connection.
+ */
+class DrainTracker {
+  private readonly running = new Set<ServerResponse>();
+  private stopping = false;
+  private changed: (() => void) | null = null;
+
+  track(req: IncomingMessage, res: ServerResponse) {
+    if (this.stopping) res.setHeader('connection', 'close');
+    if (String(req.headers.accept ?? '').includes('text/event-stream')) return;
+    this.running.add(res);
+    res.on('close', () => {
+      this.running.delete(res);
+      this.changed?.();
+    });
+  }
+
+  /** Stops keep-alive reuse and waits for the running requests; answers how many were cut. */
+  async finish(server: Server, timeoutMs: number): Promise<number> {
+    this.stopping = true;
+    for (const res of this.running) if (!res.headersSent) res.setHeader('connection', 'close');
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => {
+        this.changed = resolve;
+        setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now())));
+      });
+      this.changed = null;
+    }
+    server.closeIdleConnections();
+    return this.running.size;
+  }
 }

@@ -1,7 +1,7 @@
 // Sessions (SPEC 3): create, patch, data merge patches, participants, close, custom events.
 // Every change is one transaction that locks the session row, checks it is open, changes it
 // and appends its events last (src/events/log.ts), so nothing commits without its event.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.ts';
 import { applicationTable, groupTable, sessionParticipantTable, sessionTable, userTable } from '../db/schema.ts';
 import { appendEvents, EventType, type Actor, type EventRow, type NewEvent } from '../events/log.ts';
@@ -49,12 +49,28 @@ function requireStringMap(value: Record<string, string>, field: string): Record<
   return value;
 }
 
-async function snapshot(tx: Executor, session: SessionRow): Promise<SessionSnapshot> {
-  const participants = await tx
-    .select({ participantId: sessionParticipantTable.participantId, participantType: sessionParticipantTable.participantType })
+/** The participants of each session, in the order they joined. */
+export async function loadParticipants(db: Executor, sessionIds: string[]): Promise<Map<string, SessionSnapshot['participants']>> {
+  const rows = await db
+    .select({
+      sessionId: sessionParticipantTable.sessionId,
+      participantId: sessionParticipantTable.participantId,
+      participantType: sessionParticipantTable.participantType,
+    })
     .from(sessionParticipantTable)
-    .where(eq(sessionParticipantTable.sessionId, session.id))
-    .orderBy(sessionParticipantTable.createdAt);
+    .where(inArray(sessionParticipantTable.sessionId, sessionIds))
+    .orderBy(sessionParticipantTable.createdAt, sessionParticipantTable.participantId);
+  const bySession = new Map<string, SessionSnapshot['participants']>();
+  for (const { sessionId, ...participant } of rows) {
+    const list = bySession.get(sessionId) ?? [];
+    list.push(participant);
+    bySession.set(sessionId, list);
+  }
+  return bySession;
+}
+
+async function snapshot(tx: Executor, session: SessionRow): Promise<SessionSnapshot> {
+  const participants = (await loadParticipants(tx, [session.id])).get(session.id) ?? [];
   return { ...session, participants };
 }
 
@@ -191,7 +207,7 @@ export async function patchSessionData(
     const [row] = await tx
       .update(sessionTable)
       .set({
-        data: sql`jsonb_merge_patch(${sessionTable.data}, ${JSON.stringify(patch)}::jsonb)`,
+        data: sql`jsonb_merge_patch(${sessionTable.data}, ${JSON.stringify(patch)}::text::jsonb)`,
         modifiedBy: actor.userId,
         modifiedAt: sql`now()`,
       })

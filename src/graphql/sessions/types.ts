@@ -4,11 +4,16 @@ import { sql, type SQL } from 'drizzle-orm';
 import { sessionTable } from '../../db/schema.ts';
 import { sessionReadable } from '../../domain/access.ts';
 import { notFound } from '../../domain/errors.ts';
-import { sessionData } from '../../domain/sessions.ts';
+import { loadParticipants, sessionData, type SessionSnapshot } from '../../domain/sessions.ts';
+import { batchLoader } from '../batch.ts';
 import { Application } from '../applications/types.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { Participant } from '../identity/types.ts';
+
+/** Participants of many sessions in one statement per request. */
+const participantsLoader = (ctx: Context) =>
+  batchLoader(ctx, 'sessionParticipants', (ids) => loadParticipants(ctx.db, ids), [] as SessionSnapshot['participants']);
 
 export const SessionStatus = builder.enumType('SessionStatus', {
   description: 'Whether a session still accepts changes.',
@@ -21,29 +26,34 @@ export const SessionStatus = builder.enumType('SessionStatus', {
 export const Session = builder.drizzleObject('sessionTable', {
   name: 'Session',
   description: 'One run of a work application: its properties, data, participants, media and events.',
-  select: { columns: { id: true, applicationId: true } },
+  // No type-level select: every column is loaded, so a session snapshot carried by an event
+  // (a plain object) resolves from its own values instead of being re-read from the table.
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'The session id.' }),
-    applicationId: t.exposeID('applicationId', { description: 'The application the session belongs to.' }),
-    status: t.expose('status', { type: SessionStatus, description: 'OPEN until closed.' }),
-    isDraft: t.exposeBoolean('isDraft', {
+    id: t.id({ resolve: (s) => s.id, description: 'The session id.' }),
+    applicationId: t.id({ resolve: (s) => s.applicationId, description: 'The application the session belongs to.' }),
+    status: t.field({ type: SessionStatus, resolve: (s) => s.status, description: 'OPEN until closed.' }),
+    isDraft: t.boolean({
+      resolve: (s) => s.isDraft,
       description: 'True when the application had no published version, or `version` is newer than it.',
     }),
-    version: t.exposeInt('version', { description: 'The application version the session runs.' }),
-    name: t.exposeString('name', { description: 'The name of the session.' }),
-    description: t.exposeString('description', { description: 'What the session is about; "" by default.' }),
+    version: t.int({ resolve: (s) => s.version, description: 'The application version the session runs.' }),
+    name: t.string({ resolve: (s) => s.name, description: 'The name of the session.' }),
+    description: t.string({ resolve: (s) => s.description, description: 'What the session is about; "" by default.' }),
     participants: t.field({
       type: [Participant],
       description: 'Users and groups taking part, in the order they joined.',
-      select: { with: { participants: { orderBy: { createdAt: 'asc' } } } },
-      resolve: (session) => session.participants.map((p) => ({ id: p.participantId, type: p.participantType })),
+      resolve: async (session, _args, ctx) => {
+        const snapshot = (session as Partial<SessionSnapshot>).participants;
+        const rows = Array.isArray(snapshot) ? snapshot : await participantsLoader(ctx)(session.id);
+        return rows.map((p) => ({ id: p.participantId, type: p.participantType }));
+      },
     }),
-    properties: t.expose('properties', { type: 'StringMap', description: 'String key/value pairs, filterable.' }),
-    data: t.expose('data', { type: 'JSON', description: 'The session data, changed by JSON Merge Patches.' }),
-    createdBy: t.exposeID('createdBy', { nullable: true, description: 'Who created the session.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the session was created.' }),
-    modifiedBy: t.exposeID('modifiedBy', { nullable: true, description: 'Who changed the session last.' }),
-    modifiedAt: t.expose('modifiedAt', { type: 'DateTime', description: 'When the session last changed.' }),
+    properties: t.field({ type: 'StringMap', resolve: (s) => s.properties, description: 'String key/value pairs, filterable.' }),
+    data: t.field({ type: 'JSON', resolve: (s) => s.data, description: 'The session data, changed by JSON Merge Patches.' }),
+    createdBy: t.id({ nullable: true, resolve: (s) => s.createdBy, description: 'Who created the session.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt, description: 'When the session was created.' }),
+    modifiedBy: t.id({ nullable: true, resolve: (s) => s.modifiedBy, description: 'Who changed the session last.' }),
+    modifiedAt: t.field({ type: 'DateTime', resolve: (s) => s.modifiedAt, description: 'When the session last changed.' }),
     application: t.relation('application', { description: 'The application the session belongs to.' }),
   }),
 });
@@ -91,7 +101,7 @@ function sessionFilter(cols: typeof sessionTable, args: SessionFilterArgs, ctx: 
     sessionReadable({ id: cols.id, applicationId: cols.applicationId }, ctx.viewer!),
   ];
   if (args.properties && Object.keys(args.properties).length > 0) {
-    parts.push(sql`${cols.properties} @> ${JSON.stringify(args.properties)}::jsonb`);
+    parts.push(sql`${cols.properties} @> ${JSON.stringify(args.properties)}::text::jsonb`);
   }
   return sql.join(parts, sql` and `);
 }
