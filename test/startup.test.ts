@@ -72,12 +72,28 @@ describe('first start on the embedded database', () => {
     const response = await fetch(url.replace('localhost', '127.0.0.1'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ applications(first: 5) { edges { node { name roles { name participants { type } } } } } }' }),
+      body: JSON.stringify({
+        query: `{ applications(first: 5) { edges { node { id name roles { name participants { type } }
+          sessions(status: [OPEN, CLOSED]) { totalCount edges { node { name status properties participants { id } data } } } } } } }`,
+      }),
     });
     const body = await response.json();
     const app = body.data.applications.edges[0].node;
     expect(app.name).toBe('Field Inspection');
     expect(app.roles.find((role: any) => role.name === 'User').participants).toEqual([{ type: 'GROUP' }]);
+    // Demo sessions with properties, data, participants and a history of events.
+    expect(app.sessions.totalCount).toBe(3);
+    const pump = app.sessions.edges.map((e: any) => e.node).find((s: any) => s.properties.asset === 'pump-7');
+    expect(pump).toMatchObject({ status: 'OPEN', data: { checklist: { valves: 'ok', seals: 'worn' } } });
+    expect(pump.participants).toHaveLength(2);
+    const events = await fetch(url.replace('localhost', '127.0.0.1'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `{ events(applicationId: "${app.id}", first: 100) { edges { node { type } } } }` }),
+    });
+    const types = (await events.json()).data.events.edges.map((e: any) => e.node.type);
+    expect(types).toContain('SESSION_DATA_UPDATED');
+    expect(types).toContain('SESSION_CLOSED');
     child.kill('SIGTERM');
     await new Promise((resolve) => child.on('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });

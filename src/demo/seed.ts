@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { applicationTable, roleTable } from '../db/schema.ts';
 import { addRoleParticipant, createApplication } from '../domain/applications.ts';
+import { seedDemoSessions } from './sessions.ts';
 import { addGroupMember, createApiToken, createGroup, createUser, ensureBuiltinAdmin } from '../domain/identity.ts';
 
 export const DEMO_APPLICATION = 'Field Inspection';
@@ -51,6 +52,7 @@ export async function seedDemo(db: Database): Promise<DemoSeed> {
   await addGroupMember(db, inspectors.id, users.ivan!);
   await addRoleParticipant(db, admin.id, application.id, roleId('User'), { id: inspectors.id, type: 'GROUP' });
 
+  await seedDemoSessions(db, application.id, users);
   const seed: DemoSeed = { created: true, adminToken: token, applicationId: application.id, users };
   for (const extension of extensions) await extension(db, seed);
   return seed;

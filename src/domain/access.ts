@@ -1,6 +1,6 @@
 // What a viewer may do in an application: the union of the permissions of the roles it
 // holds directly or through a group, super permissions expanded. Admins hold everything.
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { PERMISSIONS, expandPermissions, type Permission } from '../auth/permissions.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Executor } from '../db/client.ts';
@@ -111,4 +111,30 @@ export function sessionAllows(permissions: Set<Permission>, isParticipant: boole
   return (
     permissions.has(`session:${action}:any`) || (isParticipant && permissions.has(`session:${action}:participant`))
   );
+}
+
+/** The held permissions that grant `permission` (itself, its super permissions, extra grants). */
+export function grantorsOf(permission: Permission): Permission[] {
+  return PERMISSIONS.filter((held) => expandPermissions([held]).includes(permission));
+}
+
+/** SQL condition: the user holds `permission` (directly or through a super permission) in the application. */
+export function holdsPermission(applicationId: SQLWrapper, userId: string, permission: Permission): SQL {
+  const grantors = sql.join(
+    grantorsOf(permission).map((p) => sql`${p}`),
+    sql`, `,
+  );
+  return sql`exists (select 1 from role r where r.application_id = ${applicationId}
+    and r.permissions && array[${grantors}]::text[] and r.id in ${heldRoleIds(userId)})`;
+}
+
+/**
+ * SQL condition on a session (its id and application id columns): the viewer may read it,
+ * with session:read:any, or session:read:participant and taking part. Admins read everything.
+ */
+export function sessionReadable(session: { id: SQLWrapper; applicationId: SQLWrapper }, viewer: Viewer): SQL {
+  if (viewer.isAdmin) return sql`true`;
+  return sql`(${holdsPermission(session.applicationId, viewer.id, 'session:read:any')}
+    or (${holdsPermission(session.applicationId, viewer.id, 'session:read:participant')}
+        and ${participatesIn(sql`${session.id}`, viewer.id)}))`;
 }

@@ -66,7 +66,6 @@ export interface Actor {
 export async function appendEvents(tx: Executor, events: NewEvent[]): Promise<EventRow[]> {
   if (events.length === 0) return [];
   await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_SEQUENCER_LOCK})`);
-  const now = new Date();
   const rows = await tx
     .insert(eventTable)
     .values(
@@ -78,7 +77,8 @@ export async function appendEvents(tx: Executor, events: NewEvent[]): Promise<Ev
         annotationId: event.annotationId ?? null,
         source: event.source ?? 'skylight',
         userId: event.userId,
-        timestamp: event.timestamp ?? now,
+        // Server time: the same transaction clock as createdAt.
+        timestamp: event.timestamp ?? sql`now()`,
         version: event.version ?? null,
         payload: event.payload ?? null,
       })),

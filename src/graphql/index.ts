@@ -5,6 +5,9 @@ import './identity/queries.ts';
 import './identity/mutations.ts';
 import './applications/types.ts';
 import './applications/mutations.ts';
+import './sessions/types.ts';
+import './sessions/mutations.ts';
+import './events/types.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,77 @@
+// Reading the event log: pages of stored history in cursor order, only what the viewer may
+// read. Live delivery (src/events/) uses the same visibility rules.
+import { and, asc, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { Permission } from '../auth/permissions.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import type { Executor } from '../db/client.ts';
+import { eventTable } from '../db/schema.ts';
+import { decodeEventCursor, type EventRow, type EventType } from '../events/log.ts';
+import { participatesIn } from './access.ts';
+import { badInput } from './errors.ts';
+
+/**
+ * The position a client cursor stands for. Malformed cursors, and cursors past the end of the
+ * log (no event ever had that position), are BAD_USER_INPUT.
+ */
+export async function positionAfter(db: Executor, cursor: string | null | undefined, field = 'after'): Promise<number> {
+  if (cursor == null || cursor === '') return 0;
+  const position = decodeEventCursor(cursor);
+  if (position === null) throw badInput(field, 'Malformed cursor');
+  if (position === 0) return 0;
+  const [row] = await db.select({ last: sql<number>`coalesce(max(${eventTable.position}), 0)`.mapWith(Number) }).from(eventTable);
+  if (position > (row?.last ?? 0)) throw badInput(field, 'Unknown cursor');
+  return position;
+}
+
+/** Session media events also need some media read permission; the media field itself is gated finer. */
+const MEDIA_READ: Permission[] = [
+  'session:media:read:title',
+  'session:media:read:labels',
+  'session:media:read:annotations',
+  'session:media:read:properties',
+  'session:media:read:content',
+];
+
+/**
+ * SQL condition: the viewer, holding `permissions` in the application, may read the event.
+ * Application events need only application:read (checked by the caller); session events need
+ * the session to be readable.
+ */
+export function eventReadable(viewer: Viewer, permissions: Set<Permission>): SQL {
+  if (viewer.isAdmin || permissions.has('session:read:any')) return mediaRule(permissions);
+  const sessionLevel = permissions.has('session:read:participant')
+    ? or(isNull(eventTable.sessionId), participatesIn(sql`${eventTable.sessionId}`, viewer.id))!
+    : isNull(eventTable.sessionId);
+  return and(sessionLevel, mediaRule(permissions))!;
+}
+
+function mediaRule(permissions: Set<Permission>): SQL {
+  if (MEDIA_READ.some((p) => permissions.has(p))) return sql`true`;
+  return sql`${eventTable.type} not like 'SESSION_MEDIA_%'`;
+}
+
+export interface EventPageQuery {
+  applicationId: string;
+  sessionId?: string | null;
+  types?: readonly EventType[] | null;
+  afterPosition: number;
+  /** Rows to read; the caller asks one more than it shows to know whether more follow. */
+  limit: number;
+  readable: SQL;
+}
+
+export async function readEvents(db: Executor, query: EventPageQuery): Promise<EventRow[]> {
+  const conditions = [
+    eq(eventTable.applicationId, query.applicationId),
+    gt(eventTable.position, query.afterPosition),
+    query.readable,
+  ];
+  if (query.sessionId) conditions.push(eq(eventTable.sessionId, query.sessionId));
+  if (query.types?.length) conditions.push(inArray(eventTable.type, [...query.types]));
+  return db
+    .select()
+    .from(eventTable)
+    .where(and(...conditions))
+    .orderBy(asc(eventTable.position))
+    .limit(query.limit);
+}

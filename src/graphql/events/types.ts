@@ -1,0 +1,171 @@
+// Event types over the rows of the event log, and the reads of its history: `events` and
+// `Session.events`. Payloads are snapshots taken in the transaction of the change.
+import { EVENT_TYPES, EventType as EventTypes, encodeEventCursor, type EventRow, type EventType as EventTypeName } from '../../events/log.ts';
+import { positionAfter, eventReadable, readEvents } from '../../domain/events.ts';
+import { notFound } from '../../domain/errors.ts';
+import type { SessionSnapshot } from '../../domain/sessions.ts';
+import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
+import { Session } from '../sessions/types.ts';
+
+export const EventTypeEnum = builder.enumType('EventType', {
+  description: 'What an event records.',
+  values: Object.fromEntries(EVENT_TYPES.map((type) => [type, { description: type.toLowerCase().replaceAll('_', ' ') + '.' }])),
+});
+
+const LIFECYCLE = new Set<string>([
+  EventTypes.SESSION_CREATED,
+  EventTypes.SESSION_UPDATED,
+  EventTypes.SESSION_PROPERTIES_UPDATED,
+  EventTypes.SESSION_PARTICIPANT_ADDED,
+  EventTypes.SESSION_CLOSED,
+]);
+const DATA = new Set<string>([EventTypes.SESSION_DATA_UPDATED, EventTypes.SESSION_EVENT_CREATED]);
+
+/** The GraphQL type name of an event row. */
+export function eventTypeName(row: Pick<EventRow, 'type'>): 'SessionLifecycleEvent' | 'SessionDataEvent' | 'MediaEvent' {
+  if (LIFECYCLE.has(row.type)) return 'SessionLifecycleEvent';
+  if (DATA.has(row.type)) return 'SessionDataEvent';
+  return 'MediaEvent';
+}
+
+export const Event = builder.interfaceRef<EventRow>('Event').implement({
+  description: 'One change, as recorded in the event log in the transaction that made it.',
+  resolveType: (row) => eventTypeName(row),
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The event id.' }),
+    type: t.field({ type: EventTypeEnum, description: 'What happened.', resolve: (row) => row.type as EventTypeName }),
+    applicationId: t.exposeID('applicationId', { description: 'The application of the change.' }),
+    sessionId: t.exposeID('sessionId', { nullable: true, description: 'The session of the change, if any.' }),
+    source: t.exposeString('source', { description: 'Where the event comes from; "skylight" by default.' }),
+    userId: t.exposeID('userId', { nullable: true, description: 'Who acted.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'Server time of the event.' }),
+    timestamp: t.expose('timestamp', {
+      type: 'DateTime',
+      description: 'Client time of the event (x-client-timestamp or the argument); the server time when the client gave none.',
+    }),
+    version: t.exposeInt('version', { nullable: true, description: "The session's application version." }),
+    cursor: t.string({
+      description: 'Opaque, ordered position of the event: pass it as `after` to resume.',
+      resolve: (row) => encodeEventCursor(Number(row.position)),
+    }),
+  }),
+});
+
+export const SessionLifecycleEvent = builder.objectRef<EventRow>('SessionLifecycleEvent').implement({
+  description: 'SESSION_CREATED, SESSION_UPDATED, SESSION_PROPERTIES_UPDATED, SESSION_PARTICIPANT_ADDED, SESSION_CLOSED.',
+  interfaces: [Event],
+  isTypeOf: (row) => eventTypeName(row as EventRow) === 'SessionLifecycleEvent',
+  fields: (t) => ({
+    session: t.field({
+      type: Session,
+      description: 'The session as it was right after the event.',
+      resolve: (row) => (row.payload as { session: SessionSnapshot }).session as never,
+    }),
+  }),
+});
+
+export const SessionDataEvent = builder.objectRef<EventRow>('SessionDataEvent').implement({
+  description: 'SESSION_DATA_UPDATED (data = the patch applied) and SESSION_EVENT_CREATED (data = the custom payload).',
+  interfaces: [Event],
+  isTypeOf: (row) => eventTypeName(row as EventRow) === 'SessionDataEvent',
+  fields: (t) => ({
+    data: t.field({
+      type: 'JSON',
+      description: 'The merge patch as given, or the custom payload.',
+      resolve: (row) => (row.payload as { data: unknown }).data,
+    }),
+  }),
+});
+
+export const MediaEvent = builder.objectRef<EventRow>('MediaEvent').implement({
+  description: 'Every *_MEDIA_* event type.',
+  interfaces: [Event],
+  isTypeOf: (row) => eventTypeName(row as EventRow) === 'MediaEvent',
+  fields: (t) => ({
+    mediaId: t.id({ description: 'The media the event is about.', resolve: (row) => row.mediaId! }),
+    annotationId: t.exposeID('annotationId', { nullable: true, description: 'For the two annotation events.' }),
+  }),
+});
+
+export const EventConnection = builder.connectionObject(
+  { type: Event, name: 'EventConnection', description: 'A page of events in cursor order, oldest first.' },
+  { name: 'EventEdge', description: 'An event and its cursor (the same as `Event.cursor`).' },
+);
+
+const MAX_PAGE = 100;
+const DEFAULT_PAGE = 20;
+
+interface PageArgs {
+  applicationId: string;
+  sessionId?: string | null;
+  types?: readonly string[] | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** One page of readable events; one statement beyond the viewer's permissions (memoised). */
+async function eventPage(ctx: Context, args: PageArgs) {
+  const permissions = (await ctx.access!.permissionsIn(args.applicationId)) ?? new Set();
+  const first = Math.min(Math.max(args.first ?? DEFAULT_PAGE, 0), MAX_PAGE);
+  const rows = await readEvents(ctx.db, {
+    applicationId: args.applicationId,
+    sessionId: args.sessionId,
+    types: args.types as EventTypeName[] | null,
+    afterPosition: await positionAfter(ctx.db, args.after),
+    limit: first + 1,
+    readable: eventReadable(ctx.viewer!, permissions),
+  });
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeEventCursor(Number(node.position)), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: !!args.after,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? args.after ?? null,
+    },
+  };
+}
+
+builder.queryField('events', (t) =>
+  t.field({
+    type: EventConnection,
+    description: 'The stored history of one application (or one of its sessions), oldest first, only what the viewer may read.',
+    args: {
+      applicationId: t.arg.id({ required: true, description: 'The application.' }),
+      sessionId: t.arg.id({ description: 'Only the events of this session.' }),
+      types: t.arg({ type: [EventTypeEnum], description: 'Only events of these types.' }),
+      first: t.arg.int({ description: `How many events (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}).` }),
+      after: t.arg.string({ description: 'Events after this cursor (an `Event.cursor`).' }),
+    },
+    authScopes: (_root, args) =>
+      args.sessionId
+        ? { session: { applicationId: String(args.applicationId), sessionId: String(args.sessionId), need: 'read' } }
+        : { appPermission: { applicationId: String(args.applicationId), permission: 'application:read' } },
+    resolve: (_root, args, ctx) =>
+      eventPage(ctx, {
+        ...args,
+        applicationId: String(args.applicationId),
+        sessionId: args.sessionId == null ? null : String(args.sessionId),
+      }),
+  }),
+);
+
+builder.drizzleObjectField(Session, 'events', (t) =>
+  t.field({
+    type: EventConnection,
+    description: 'The history of the session, oldest first.',
+    select: { columns: { id: true, applicationId: true } },
+    args: {
+      types: t.arg({ type: [EventTypeEnum], description: 'Only events of these types.' }),
+      first: t.arg.int({ description: `How many events (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}).` }),
+      after: t.arg.string({ description: 'Events after this cursor (an `Event.cursor`).' }),
+    },
+    resolve: (session, args, ctx) => {
+      if (!ctx.viewer) throw notFound('Session');
+      return eventPage(ctx, { ...args, applicationId: session.applicationId, sessionId: session.id });
+    },
+  }),
+);

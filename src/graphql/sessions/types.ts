@@ -1,0 +1,198 @@
+// Session types and reads: Session, SessionConnection, session, sessions, sessionData,
+// Application.sessions. Lists show only sessions the viewer may read, newest first.
+import { sql, type SQL } from 'drizzle-orm';
+import { sessionTable } from '../../db/schema.ts';
+import { sessionReadable } from '../../domain/access.ts';
+import { notFound } from '../../domain/errors.ts';
+import { loadParticipants, sessionData, type SessionSnapshot } from '../../domain/sessions.ts';
+import { batchLoader } from '../batch.ts';
+import { Application } from '../applications/types.ts';
+import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
+import { Participant } from '../identity/types.ts';
+
+/** Participants of many sessions in one statement per request. */
+const participantsLoader = (ctx: Context) =>
+  batchLoader(ctx, 'sessionParticipants', (ids) => loadParticipants(ctx.db, ids), [] as SessionSnapshot['participants']);
+
+export const SessionStatus = builder.enumType('SessionStatus', {
+  description: 'Whether a session still accepts changes.',
+  values: {
+    OPEN: { description: 'Accepts changes.' },
+    CLOSED: { description: 'Closed for good: every change is refused with FAILED_PRECONDITION.' },
+  } as const,
+});
+
+export const Session = builder.drizzleObject('sessionTable', {
+  name: 'Session',
+  description: 'One run of a work application: its properties, data, participants, media and events.',
+  // No type-level select: every column is loaded, so a session snapshot carried by an event
+  // (a plain object) resolves from its own values instead of being re-read from the table.
+  fields: (t) => ({
+    id: t.id({ resolve: (s) => s.id, description: 'The session id.' }),
+    applicationId: t.id({ resolve: (s) => s.applicationId, description: 'The application the session belongs to.' }),
+    status: t.field({ type: SessionStatus, resolve: (s) => s.status, description: 'OPEN until closed.' }),
+    isDraft: t.boolean({
+      resolve: (s) => s.isDraft,
+      description: 'True when the application had no published version, or `version` is newer than it.',
+    }),
+    version: t.int({ resolve: (s) => s.version, description: 'The application version the session runs.' }),
+    name: t.string({ resolve: (s) => s.name, description: 'The name of the session.' }),
+    description: t.string({ resolve: (s) => s.description, description: 'What the session is about; "" by default.' }),
+    participants: t.field({
+      type: [Participant],
+      description: 'Users and groups taking part, in the order they joined.',
+      resolve: async (session, _args, ctx) => {
+        const snapshot = (session as Partial<SessionSnapshot>).participants;
+        const rows = Array.isArray(snapshot) ? snapshot : await participantsLoader(ctx)(session.id);
+        return rows.map((p) => ({ id: p.participantId, type: p.participantType }));
+      },
+    }),
+    properties: t.field({ type: 'StringMap', resolve: (s) => s.properties, description: 'String key/value pairs, filterable.' }),
+    data: t.field({ type: 'JSON', resolve: (s) => s.data, description: 'The session data, changed by JSON Merge Patches.' }),
+    createdBy: t.id({ nullable: true, resolve: (s) => s.createdBy, description: 'Who created the session.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt, description: 'When the session was created.' }),
+    modifiedBy: t.id({ nullable: true, resolve: (s) => s.modifiedBy, description: 'Who changed the session last.' }),
+    modifiedAt: t.field({ type: 'DateTime', resolve: (s) => s.modifiedAt, description: 'When the session last changed.' }),
+    application: t.relation('application', { description: 'The application the session belongs to.' }),
+  }),
+});
+
+/** Shared by Query.sessions and Application.sessions. */
+export const SessionConnection = builder.connectionObject(
+  {
+    type: Session,
+    name: 'SessionConnection',
+    description: 'A page of sessions, newest first.',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'How many sessions match the filters, across all pages.',
+        extensions: { pothosDrizzleTotalCount: true },
+        resolve: (connection, _args, ctx) => {
+          const { totalCount, parent, args } = connection as unknown as {
+            totalCount?: number | (() => number | Promise<number>);
+            parent?: { id: string };
+            args?: SessionFilterArgs;
+          };
+          if (typeof totalCount === 'function') return totalCount();
+          if (typeof totalCount === 'number') return totalCount;
+          // Application.sessions: count the application's sessions under the same filter.
+          return countSessions(ctx, parent!.id, args ?? {});
+        },
+      }),
+    }),
+  },
+  { name: 'SessionEdge', description: 'A session and its cursor.' },
+);
+
+interface SessionFilterArgs {
+  status?: readonly ('OPEN' | 'CLOSED')[] | null;
+  properties?: Record<string, string> | null;
+}
+
+/** The filter of a session list as SQL over the `session` columns: status, properties (GIN @>), visibility. */
+function sessionFilter(cols: typeof sessionTable, args: SessionFilterArgs, ctx: Context): SQL {
+  const statuses = args.status?.length ? args.status : ['OPEN'];
+  const parts = [
+    sql`${cols.status} in (${sql.join(
+      statuses.map((s) => sql`${s}`),
+      sql`, `,
+    )})`,
+    sessionReadable({ id: cols.id, applicationId: cols.applicationId }, ctx.viewer!),
+  ];
+  if (args.properties && Object.keys(args.properties).length > 0) {
+    parts.push(sql`${cols.properties} @> ${JSON.stringify(args.properties)}::text::jsonb`);
+  }
+  return sql.join(parts, sql` and `);
+}
+
+function countSessions(ctx: Context, applicationId: string, args: SessionFilterArgs): Promise<number> {
+  return ctx.db.$count(
+    sessionTable,
+    sql`${sessionTable.applicationId} = ${applicationId} and ${sessionFilter(sessionTable, args, ctx)}`,
+  );
+}
+
+const filterArgs = (t: { arg: PothosArgBuilder }) => ({
+  status: t.arg({
+    type: [SessionStatus],
+    description: 'Statuses to list; OPEN when omitted.',
+  }),
+  properties: t.arg({
+    type: 'StringMap',
+    description: 'Only sessions whose properties contain every given key/value pair.',
+  }),
+});
+type PothosArgBuilder = Parameters<Parameters<typeof builder.queryFields>[0]>[0]['arg'];
+
+builder.drizzleObjectField(Application, 'sessions', (t) =>
+  t.relatedConnection(
+    'sessions',
+    {
+      description: 'Sessions of the application the viewer may read, newest first.',
+      args: filterArgs(t as never),
+      query: (args, ctx) => ({
+        where: { RAW: (table) => sessionFilter(table, args, ctx) },
+        orderBy: { seq: 'desc' },
+      }),
+    },
+    SessionConnection,
+  ),
+);
+
+const sessionArgs = (t: { arg: PothosArgBuilder }) => ({
+  applicationId: t.arg.id({ required: true, description: 'The application.' }),
+  sessionId: t.arg.id({ required: true, description: 'The session.' }),
+});
+
+builder.queryFields((t) => ({
+  session: t.drizzleField({
+    type: Session,
+    nullable: true,
+    description: 'One session; NOT_FOUND unless the viewer may read it.',
+    args: sessionArgs(t),
+    authScopes: (_root, args) => ({
+      session: { applicationId: String(args.applicationId), sessionId: String(args.sessionId), need: 'read' },
+    }),
+    resolve: async (query, _root, args, ctx) => {
+      const found = await ctx.db.query.sessionTable.findFirst(
+        query({ where: { id: String(args.sessionId), applicationId: String(args.applicationId) } }),
+      );
+      if (!found) throw notFound('Session');
+      return found;
+    },
+  }),
+  sessions: t.drizzleConnection(
+    {
+      type: Session,
+      description: 'Sessions of one application the viewer may read, newest first; open ones unless `status` says.',
+      args: { applicationId: t.arg.id({ required: true, description: 'The application.' }), ...filterArgs(t) },
+      authScopes: (_root, args) => ({
+        appPermission: { applicationId: String(args.applicationId), permission: 'application:read' },
+      }),
+      totalCount: (_root, args, ctx) => countSessions(ctx, String(args.applicationId), args),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.sessionTable.findMany(
+          query({
+            where: {
+              applicationId: String(args.applicationId),
+              RAW: (table) => sessionFilter(table, args, ctx),
+            },
+            orderBy: { seq: 'desc' },
+          }),
+        ),
+    },
+    SessionConnection,
+  ),
+  sessionData: t.field({
+    type: 'JSON',
+    nullable: true,
+    description: 'The current data of one session.',
+    args: sessionArgs(t),
+    authScopes: (_root, args) => ({
+      session: { applicationId: String(args.applicationId), sessionId: String(args.sessionId), need: 'read' },
+    }),
+    resolve: (_root, args, ctx) =>
+      sessionData(ctx.db, { applicationId: String(args.applicationId), sessionId: String(args.sessionId) }),
+  }),
+}));
