@@ -69,7 +69,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken) : false,
+    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken, database.db) : false,
     // GraphiQL's assets are served from this package, not a CDN: it works offline.
     renderGraphiQL,
     multipart: false,
