@@ -6,7 +6,10 @@ import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
+import { schema } from '../src/graphql/index.ts';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './helpers/database.ts';
 import { ADMIN_TOKEN, startGateway } from './helpers/gateway.ts';
 
@@ -22,10 +25,18 @@ interface GatewayProcess {
   port: number;
   logs: any[];
   exited: Promise<number | null>;
+  store: Store;
 }
 
-/** The gateway as a process over a fresh database: a new one on the real server, else PGlite in a temp DATA_DIR. */
-async function startProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+const haveSubscriptions = !!schema.getSubscriptionType()?.getFields().sessionEvents;
+
+interface Store {
+  dataDir: string;
+  database: TestDatabase | null;
+}
+
+/** A fresh database: a new one on the real server, else PGlite in a temp DATA_DIR. */
+async function freshStore(): Promise<Store> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skylight-shutdown-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   let database: TestDatabase | null = null;
@@ -34,6 +45,12 @@ async function startProcess(env: Record<string, string> = {}): Promise<GatewayPr
     await database.handle.close();
     cleanups.push(() => database!.drop());
   }
+  return { dataDir, database };
+}
+
+/** The gateway as a process, over a fresh database unless `store` names one already used. */
+async function startProcess(env: Record<string, string> = {}, store?: Store): Promise<GatewayProcess> {
+  const { dataDir, database } = store ?? (await freshStore());
   const child = spawn(tsx, ['src/main.ts'], {
     cwd: root,
     env: {
@@ -72,7 +89,19 @@ async function startProcess(env: Record<string, string> = {}): Promise<GatewayPr
     });
     exited.then((code) => reject(new Error(`gateway exited with ${code} before listening: ${stderr}`)));
   });
-  return { child, port, logs, exited };
+  return { child, port, logs, exited, store: { dataDir, database } };
+}
+
+/** One GraphQL operation over HTTP to a gateway process. */
+async function gql(port: number, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
 }
 
 /** Starts a POST whose body arrives only when `finish()` is called. */
@@ -155,6 +184,76 @@ describe(`graceful shutdown (${onRealPostgres ? 'PostgreSQL' : 'PGlite'})`, () =
     expect(gw.logs.find((entry) => entry.msg?.includes('cut'))).toMatchObject({ requests: 1, timeoutMs: 700 });
   }, 60_000);
 });
+
+describe.skipIf(!haveSubscriptions)(
+  `graceful shutdown with live subscriptions${haveSubscriptions ? '' : ' (skipped: no sessionEvents subscription in the schema yet)'}`,
+  () => {
+    const FOLLOW = `subscription($a: ID!, $s: ID!, $after: String) {
+      sessionEvents(applicationId: $a, sessionId: $s, after: $after) { id type cursor ... on SessionDataEvent { data } } }`;
+    const CUSTOM = `mutation($a: ID!, $s: ID!, $data: JSON!) { createSessionEvent(applicationId: $a, sessionId: $s, data: $data) { id } }`;
+
+    function follow(port: number, variables: Record<string, unknown>) {
+      const events: any[] = [];
+      let closeCode: number | null = null;
+      let ended: unknown = null;
+      const client = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        retryAttempts: 0,
+        on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
+      });
+      client.subscribe(
+        { query: FOLLOW, variables },
+        {
+          next: (result) => (result.data ? events.push(result.data.sessionEvents) : (ended = result.errors)),
+          error: (error) => (ended = error ?? 'error'),
+          complete: () => (ended = 'complete'),
+        },
+      );
+      return { events, client, closeCode: () => closeCode, ended: () => ended };
+    }
+
+    it('SIGTERM closes WebSockets with 1001; the client resumes from its cursor on a fresh instance and loses nothing', async () => {
+      const first = await startProcess();
+      const { createApplication: app } = await gql(first.port, `mutation { createApplication(input: { name: "Shutdown" }) { id } }`);
+      const { createSession: session } = await gql(
+        first.port,
+        `mutation($a: ID!) { createSession(input: { applicationId: $a, name: "Live through a restart" }) { id } }`,
+        { a: app.id },
+      );
+      const ids = { a: app.id, s: session.id };
+      const live = follow(first.port, ids);
+      // The stream starts live: events before it are not ours to count. Send until one arrives.
+      for (let i = 0; live.events.length === 0 && i < 50; i++) {
+        await gql(first.port, CUSTOM, { ...ids, data: { n: -1 } });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const warmup = live.events.length;
+      for (let n = 1; n <= 3; n++) await gql(first.port, CUSTOM, { ...ids, data: { n } });
+      await until(() => live.events.length >= warmup + 3);
+
+      first.child.kill('SIGTERM');
+      await until(() => live.closeCode() !== null);
+      expect(live.closeCode()).toBe(1001);
+      expect(await first.exited).toBe(0);
+      const lastSeen = live.events.at(-1);
+      expect(lastSeen.data).toEqual({ n: 3 });
+
+      // A fresh instance on the same database; changes happen while the client is away.
+      const second = await startProcess({}, first.store);
+      for (let n = 4; n <= 5; n++) await gql(second.port, CUSTOM, { ...ids, data: { n } });
+      const resumed = follow(second.port, { ...ids, after: lastSeen.cursor });
+      await until(() => resumed.events.length >= 2);
+      await gql(second.port, CUSTOM, { ...ids, data: { n: 6 } });
+      await until(() => resumed.events.length >= 3);
+      expect(resumed.events.map((event) => event.data)).toEqual([{ n: 4 }, { n: 5 }, { n: 6 }]);
+      await resumed.client.dispose();
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }, 90_000);
+  },
+);
 
 describe('GatewayServer.stop()', () => {
   it('runs the onShutdown closers in order, after the in-flight requests finished', async () => {
