@@ -1,8 +1,11 @@
 // The BlobStorage conformance suite against each driver: S3 on a local s3rver started here
 // (port 0, temporary directory), and the local directory driver.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createS3Storage } from '../src/storage/s3.ts';
+import type { BlobStorage } from '../src/storage/types.ts';
 import { startS3rver } from './helpers/s3rver.ts';
 import { describeStorage } from './helpers/storage-suite.ts';
 
@@ -27,12 +30,24 @@ describe('S3 multipart uploads', () => {
   });
 });
 
-// The local driver (src/storage/local.ts) arrives with the media work.
+// The local directory driver (src/storage/local.ts, from the media work) passes the same suite.
 const localDriver = new URL('../src/storage/local.ts', import.meta.url);
 describeStorage(
   'local directory',
   async () => {
-    throw new Error(`${localDriver.pathname} is not written yet`);
+    const { LocalStorage } = await import(localDriver.href);
+    const root = mkdtempSync(join(tmpdir(), 'skylight-local-storage-'));
+    return {
+      storage: new LocalStorage(root) as BlobStorage,
+      files: () => walk(root),
+      cleanup: async () => rmSync(root, { recursive: true, force: true }),
+    };
   },
   { skip: existsSync(localDriver) ? undefined : 'src/storage/local.ts does not exist yet' },
 );
+
+function walk(dir: string, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name), root) : [relative(root, join(dir, entry.name))]))
+    .sort();
+}
