@@ -10,13 +10,17 @@ import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
+import { usePublishAfterCommit } from './events/after-commit.ts';
+import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
+import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
+import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import type { Services } from './services.ts';
 
 export interface ServerDeps {
@@ -62,7 +66,15 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const services: Services = { logger, metrics };
+  const events = new EventHub({
+    database,
+    logger,
+    metrics,
+    redisUrl: config.redisUrl,
+    bufferSize: config.subscriptionBufferEvents,
+    pollIntervalMs: config.eventPollMs,
+  });
+  const services: Services = { logger, metrics, events };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -75,15 +87,19 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     multipart: false,
     logging: false,
     maskedErrors: { maskError: (error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')) },
-    context: ({ request }) =>
+    // WebSocket operations arrive with their context already built (src/http/ws.ts).
+    context: (initial) =>
+      (initial as Record<string, unknown>)[PREBUILT_CONTEXT] as Context ??
       makeContext(base, {
-        authorization: request.headers.get('authorization'),
-        clientTimestamp: request.headers.get('x-client-timestamp'),
-        requestId: request.headers.get('x-request-id'),
+        authorization: initial.request.headers.get('authorization'),
+        clientTimestamp: initial.request.headers.get('x-client-timestamp'),
+        requestId: initial.request.headers.get('x-request-id'),
       }),
     plugins: [
       useSpecErrorCodes(),
       useOperationName(),
+      usePublishAfterCommit(() => events),
+      useSharedEventExecution(),
       usePrometheus({
         registry: metrics.registry,
         endpoint: '/metrics',
@@ -129,6 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const closers: (() => Promise<void> | void)[] = [];
   let server: Server | null = null;
   let drain: DrainTracker | null = null;
+  let webSocket: GraphQLWebSocket | null = null;
 
   return {
     yoga,
@@ -154,6 +171,18 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
           }),
         );
       });
+      await events.start();
+      const ws = (webSocket = createGraphQLWebSocket({
+        yoga,
+        base,
+        logger,
+        keepAliveMs: config.wsKeepAliveMs,
+        maxPayloadBytes: config.maxBodyBytes,
+      }));
+      server.on('upgrade', (req, socket, head) => {
+        if ((req.url ?? '/').split('?')[0] === '/graphql') ws.handleUpgrade(req, socket, head);
+        else socket.destroy();
+      });
       server.on('connection', (socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
@@ -169,6 +198,10 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       const closed = new Promise<void>((resolve) => current.close(() => resolve()));
       const cut = await drain.finish(current, timeoutMs);
       if (cut > 0) logger.warn({ requests: cut, timeoutMs }, 'shutdown: requests still running after the timeout are cut');
+      // WebSocket clients get 1001 (going away) and resume from their cursor elsewhere.
+      await webSocket?.close();
+      webSocket = null;
+      await events.stop();
       for (const closer of closers) {
         try {
           await closer();

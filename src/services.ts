@@ -1,8 +1,11 @@
 // Long-lived parts shared by every request, built once by buildServer.
 import type { Logger } from 'pino';
+import type { EventHub } from './events/hub.ts';
 import type { GatewayMetrics } from './http/observability.ts';
 
 export interface Services {
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Live fan-out of the event log to this instance's subscribers. */
+  events: EventHub;
 }

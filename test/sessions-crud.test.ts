@@ -1,6 +1,8 @@
 // SPEC 3: creating, reading, listing and changing sessions, with visibility.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codesOf, createApplication, createUser, dataOf, unique, userWithRole } from './helpers/factories.ts';
+import { rowsOf } from '../src/domain/rows.ts';
+import { codesOf, createApplication, createRole, createUser, dataOf, unique, userWithRole } from './helpers/factories.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 
 const SESSION_FIELDS = `id applicationId status isDraft version name description participants { id type } properties data
@@ -61,15 +63,7 @@ describe('createSession', () => {
 
   it('needs session:create', async () => {
     const app = await createApplication(gw);
-    const reader = await createUser(gw);
-    const roleId = dataOf(
-      await gw.gql(`mutation($a: ID!) { createRole(applicationId: $a, input: { name: "Reader", permissions: ["application:read", "session:read:any"] }) { id } }`, { a: app.id }),
-    ).createRole.id;
-    await gw.gql(`mutation($a: ID!, $r: ID!, $u: ID!) { addRoleParticipant(applicationId: $a, roleId: $r, participant: { id: $u }) { id } }`, {
-      a: app.id,
-      r: roleId,
-      u: reader.id,
-    });
+    const reader = await userWithRole(gw, app.id, await createRole(gw, app.id, ['application:read', 'session:read:any']));
     expect(codesOf(await gw.gql(CREATE, { input: { applicationId: app.id, name: 'x' } }, reader.token))).toEqual(['FORBIDDEN']);
   });
 });
@@ -105,15 +99,7 @@ describe('visibility', () => {
     const app = await createApplication(gw);
     const author = await userWithRole(gw, app.id, app.roles.User!);
     const session = await createSession(app.id, {}, author.token);
-    const viewer = await createUser(gw);
-    const roleId = dataOf(
-      await gw.gql(`mutation($a: ID!) { createRole(applicationId: $a, input: { name: "Auditor", permissions: ["application:read", "session:read:any"] }) { id } }`, { a: app.id }),
-    ).createRole.id;
-    await gw.gql(`mutation($a: ID!, $r: ID!, $u: ID!) { addRoleParticipant(applicationId: $a, roleId: $r, participant: { id: $u }) { id } }`, {
-      a: app.id,
-      r: roleId,
-      u: viewer.id,
-    });
+    const viewer = await userWithRole(gw, app.id, await createRole(gw, app.id, ['application:read', 'session:read:any']));
     expect(dataOf(await gw.gql(GET, { a: app.id, s: session.id }, viewer.token)).session.id).toBe(session.id);
     const rename = await gw.gql(PATCH, { a: app.id, s: session.id, patch: { name: 'no' } }, viewer.token);
     expect(codesOf(rename)).toEqual(['FORBIDDEN']);
@@ -214,5 +200,18 @@ describe('patchSession and friends', () => {
     expect(again).toEqual(first);
     expect(codesOf(await add({ id: '00000000-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
     expect(codesOf(await add({ id: user.id, type: 'GROUP' }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('the properties filter', () => {
+  it('is served by the GIN index on session properties', async () => {
+    const plan = await gw.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      return tx.execute(sql`explain select id from session where properties @> ${JSON.stringify({ site: 'north' })}::text::jsonb`);
+    });
+    const text = rowsOf<Record<string, string>>(plan)
+      .map((row) => Object.values(row)[0])
+      .join('\n');
+    expect(text).toContain('session_properties_idx');
   });
 });

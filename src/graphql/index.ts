@@ -8,6 +8,7 @@ import './applications/mutations.ts';
 import './sessions/types.ts';
 import './sessions/mutations.ts';
 import './events/types.ts';
+import './events/subscriptions.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
