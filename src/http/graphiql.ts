@@ -36,6 +36,16 @@ query SessionDetails($applicationId: ID!, $sessionId: ID!) {
   }
 }
 
+subscription FollowSession($applicationId: ID!, $sessionId: ID!) {
+  # Live: keeps running and shows each event as it happens. Add after: "<cursor>" to replay
+  # everything after that event first.
+  sessionEvents(applicationId: $applicationId, sessionId: $sessionId) {
+    __typename type timestamp userId cursor
+    ... on SessionDataEvent { data }
+    ... on SessionLifecycleEvent { session { name status properties } }
+  }
+}
+
 mutation PatchSessionData($applicationId: ID!, $sessionId: ID!) {
   # JSON Merge Patch: objects merge, null removes a key, arrays and scalars replace.
   patchSessionData(
