@@ -17,11 +17,14 @@ import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
+import { MEDIA_CONTENT_PATH, handleMediaDownload } from './http/downloads.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
+import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
 import type { Services } from './services.ts';
+import { createStorage } from './storage/index.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -74,7 +77,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     bufferSize: config.subscriptionBufferEvents,
     pollIntervalMs: config.eventPollMs,
   });
-  const services: Services = { logger, metrics, events };
+  const services: Services = { logger, metrics, events, storage: createStorage(config) };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -97,6 +100,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      useUploadedOperations(),
       useOperationName(),
       usePublishAfterCommit(() => events),
       useSharedEventExecution(),
@@ -129,6 +133,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res);
     if (path === '/metrics') return yoga.requestListener(req, res);
+    const media = MEDIA_CONTENT_PATH.exec(path ?? '');
+    if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
+    if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
     if (path === '/graphql') {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.maxBodyBytes) {
