@@ -19,7 +19,7 @@ import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { MEDIA_CONTENT_PATH, handleMediaDownload } from './http/downloads.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
-import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
+import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
@@ -77,7 +77,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     bufferSize: config.subscriptionBufferEvents,
     pollIntervalMs: config.eventPollMs,
   });
-  const services: Services = { logger, metrics, events, storage: createStorage(config) };
+  const services: Services = { logger, metrics, events, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
