@@ -28,10 +28,22 @@ query OpenSessions($applicationId: ID!) {
   }
 }
 
+# A session with its data, participants, media and history.
 query SessionDetails($applicationId: ID!, $sessionId: ID!) {
   session(applicationId: $applicationId, sessionId: $sessionId) {
     id name description status isDraft version properties data
     participants { id type }
+    # The gallery: filter by labels (ANY or ALL of them) and by source.
+    media(first: 20, labelMatch: ANY) {
+      totalCount
+      edges {
+        node {
+          id uri filename kind source status size title labels properties
+          url  # signed and short-lived: open it in a new tab, no header needed
+          annotations { id svg }
+        }
+      }
+    }
     events(first: 20) { edges { node { type timestamp userId cursor } } }
   }
 }
@@ -43,6 +55,7 @@ subscription FollowSession($applicationId: ID!, $sessionId: ID!) {
     __typename type timestamp userId cursor
     ... on SessionDataEvent { data }
     ... on SessionLifecycleEvent { session { name status properties } }
+    ... on MediaEvent { mediaId media { filename status labels } }
   }
 }
 
