@@ -32,6 +32,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   signedUrlTtlSeconds: number;
+  /** Origin prefixed to signed media URLs (PUBLIC_URL); root-relative URLs when unset. */
+  publicUrl: string | null;
   demo: boolean;
   /** S3-compatible media storage; null keeps media in MEDIA_DIR. */
   s3: S3Config | null;
@@ -169,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 15 * 60, 1),
     refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1),
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     demo: flag(env, 'DEMO', !databaseUrl && !production),
     s3: s3Config(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 10 * 60_000),

@@ -17,11 +17,14 @@ import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
+import { MEDIA_CONTENT_PATH, handleMediaDownload } from './http/downloads.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
-import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
+import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
+import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
 import type { Services } from './services.ts';
+import { createStorage } from './storage/index.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -74,14 +77,14 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     bufferSize: config.subscriptionBufferEvents,
     pollIntervalMs: config.eventPollMs,
   });
-  const services: Services = { logger, metrics, events };
+  const services: Services = { logger, metrics, events, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken) : false,
+    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken, database.db) : false,
     // GraphiQL's assets are served from this package, not a CDN: it works offline.
     renderGraphiQL,
     multipart: false,
@@ -97,6 +100,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      useUploadedOperations(),
       useOperationName(),
       usePublishAfterCommit(() => events),
       useSharedEventExecution(),
@@ -129,6 +133,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res);
     if (path === '/metrics') return yoga.requestListener(req, res);
+    const media = MEDIA_CONTENT_PATH.exec(path ?? '');
+    if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
+    if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
     if (path === '/graphql') {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.maxBodyBytes) {
@@ -161,12 +168,15 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       const tracker = new DrainTracker();
       drain = tracker;
       server = createServer((req, res) => {
-        tracker.track(req, res);
-        withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
-          logger.error({ err: error }, 'request failed');
-          if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-          else res.destroy();
-        });
+        tracker.track(
+          req,
+          res,
+          withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
+            logger.error({ err: error }, 'request failed');
+            if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+            else res.destroy();
+          }),
+        );
       });
       await events.start();
       const ws = (webSocket = createGraphQLWebSocket({
@@ -207,6 +217,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         }
       }
       for (const socket of sockets) socket.destroy();
+      // Handlers of cut requests clean up after themselves (an upload removes its partial
+      // bytes and row): let them finish before the caller closes the database.
+      await drain.settled(SETTLE_AFTER_CUT_MS);
       await closed;
       server = null;
       drain = null;
@@ -219,12 +232,17 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
  * they are not waited for, and are cut at the end (clients reconnect and resume from their
  * cursor). While stopping, every response asks the client to close its connection.
  */
+const SETTLE_AFTER_CUT_MS = 3_000;
+
 class DrainTracker {
   private readonly running = new Set<ServerResponse>();
+  private readonly handlers = new Set<Promise<void>>();
   private stopping = false;
   private changed: (() => void) | null = null;
 
-  track(req: IncomingMessage, res: ServerResponse) {
+  track(req: IncomingMessage, res: ServerResponse, handler: Promise<void>) {
+    this.handlers.add(handler);
+    void handler.finally(() => this.handlers.delete(handler));
     if (this.stopping) res.setHeader('connection', 'close');
     if (String(req.headers.accept ?? '').includes('text/event-stream')) return;
     this.running.add(res);
@@ -249,5 +267,16 @@ class DrainTracker {
     }
     server.closeIdleConnections();
     return this.running.size;
+  }
+
+  /** Waits (at most `timeoutMs`) for every request handler to return, cut ones included. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.handlers.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.handlers]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 }

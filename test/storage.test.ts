@@ -1,7 +1,10 @@
 // The BlobStorage conformance suite against each driver: S3 on a local s3rver started here
 // (port 0, temporary directory), and the local directory driver.
-import { existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, type Dirent } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalStorage } from '../src/storage/local.ts';
 import { createS3Storage } from '../src/storage/s3.ts';
 import { startS3rver } from './helpers/s3rver.ts';
 import { describeStorage } from './helpers/storage-suite.ts';
@@ -27,12 +30,12 @@ describe('S3 multipart uploads', () => {
   });
 });
 
-// The local driver (src/storage/local.ts) arrives with the media work.
-const localDriver = new URL('../src/storage/local.ts', import.meta.url);
-describeStorage(
-  'local directory',
-  async () => {
-    throw new Error(`${localDriver.pathname} is not written yet`);
-  },
-  { skip: existsSync(localDriver) ? undefined : 'src/storage/local.ts does not exist yet' },
-);
+describeStorage('local directory', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'skylight-storage-'));
+  const files = () =>
+    (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort();
+  return { storage: new LocalStorage(root), files, cleanup: async () => rmSync(root, { recursive: true, force: true }) };
+});

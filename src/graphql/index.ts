@@ -9,6 +9,9 @@ import './sessions/types.ts';
 import './sessions/mutations.ts';
 import './events/types.ts';
 import './events/subscriptions.ts';
+import './media/types.ts';
+import './media/mutations.ts';
+import './media/fields.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

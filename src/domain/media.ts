@@ -1,0 +1,254 @@
+// Media (SPEC 4): shared parts and session media. Bytes stream to blob storage outside any
+// transaction; every row change commits together with its event. Application media is in
+// media-application.ts, annotations, archive and delete in media-lifecycle.ts.
+//
+// A failed or aborted session upload deletes its UPLOADING row (and emits
+// SESSION_MEDIA_DELETED, so whoever saw SESSION_MEDIA_CREATED learns it is gone); the
+// storage driver already removed the partial bytes. A row can only stay UPLOADING if the
+// process dies mid-upload; its partial bytes then sit in the storage's temporary area only.
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Database, Executor } from '../db/client.ts';
+import { annotationTable, mediaTable, sessionTable } from '../db/schema.ts';
+import { appendEvents, EventType, type Actor } from '../events/log.ts';
+import { ObjectTooLargeError, type BlobStorage } from '../storage/types.ts';
+import { isUuid } from './access.ts';
+import { badInput, DomainError, ErrorCode, notFound, sessionClosed } from './errors.ts';
+import { inspectFile, type InspectedFile } from './media-content.ts';
+
+export type MediaRow = typeof mediaTable.$inferSelect;
+export type AnnotationRow = typeof annotationTable.$inferSelect;
+export type MediaWithAnnotations = MediaRow & { annotations: AnnotationRow[] };
+export type MediaSource = MediaRow['source'];
+
+export interface MediaDeps {
+  db: Database;
+  storage: BlobStorage;
+  maxUploadBytes: number;
+  maxAnnotationBytes: number;
+}
+
+export interface IncomingFile {
+  filename: string;
+  contentType: string | null;
+  stream: Readable;
+}
+
+export interface SessionMediaInput {
+  title?: string | null;
+  labels?: string[] | null;
+  properties?: Record<string, string> | null;
+  source?: MediaSource | null;
+  roomId?: string | null;
+  wasRemotelyRequested?: boolean | null;
+}
+
+/** The media as events carry it: plain JSON (dates as ISO strings), no storage key. */
+export function mediaSnapshot(media: MediaWithAnnotations) {
+  const { storageKey: _storageKey, ...rest } = media;
+  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+}
+
+export async function findMedia(db: Executor, mediaId: string, options: { archived?: boolean } = {}) {
+  if (!isUuid(mediaId)) return null;
+  const media = await db.query.mediaTable.findFirst({
+    where: { id: mediaId, ...(options.archived ? {} : { archivedAt: { isNull: true } }) },
+    with: { annotations: { orderBy: { createdAt: 'asc' } } },
+  });
+  return media ?? null;
+}
+
+/** The media, NOT_FOUND when missing (or archived, unless `archived`). */
+export async function requireMedia(db: Executor, mediaId: string, options: { archived?: boolean } = {}) {
+  const media = await findMedia(db, mediaId, options);
+  if (!media) throw notFound('Media');
+  return media;
+}
+
+export async function sessionOf(db: Executor, media: Pick<MediaRow, 'sessionId'>) {
+  if (!media.sessionId) return null;
+  const [session] = await db.select().from(sessionTable).where(eq(sessionTable.id, media.sessionId));
+  return session ?? null;
+}
+
+/** A session change needs an open session (SPEC 3: a closed session rejects every change). */
+export async function requireOpenSession(db: Executor, applicationId: string, sessionId: string) {
+  const [session] = isUuid(sessionId)
+    ? await db
+        .select()
+        .from(sessionTable)
+        .where(and(eq(sessionTable.id, sessionId), eq(sessionTable.applicationId, applicationId)))
+    : [];
+  if (!session) throw notFound('Session');
+  if (session.status === 'CLOSED') throw sessionClosed();
+  return session;
+}
+
+/** Storage errors in the spec's terms: too large is PAYLOAD_TOO_LARGE; the rest as they are. */
+export function storageError(error: unknown, field: string): unknown {
+  if (error instanceof ObjectTooLargeError) {
+    return new DomainError(ErrorCode.PAYLOAD_TOO_LARGE, `A file is at most ${error.maxBytes} bytes`, { field });
+  }
+  return error;
+}
+
+export function newStorageKey(mediaId: string): string {
+  return `${mediaId}/${randomUUID()}`;
+}
+
+export function cleanFilename(filename: string | null | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const name = (filename ?? '').replace(/[\u0000-\u001f\u007f/\\]/g, '_').trim();
+  return name.slice(-255) || 'file';
+}
+
+function checkStrings(values: unknown[] | null | undefined, field: string): string[] | undefined {
+  if (values == null) return undefined;
+  const strings = values.map((value) => String(value).trim());
+  if (strings.some((value) => value === '' || value.length > 200)) throw badInput(field, 'Labels are 1 to 200 characters');
+  return [...new Set(strings)];
+}
+
+function sourceFacts(file: IncomingFile, input: SessionMediaInput) {
+  const source = input.source ?? 'UPLOAD';
+  const properties: Record<string, string> = { ...(input.properties ?? {}) };
+  let filename = cleanFilename(file.filename);
+  if (source === 'SNAPSHOT' || source === 'SHARED') {
+    if (!input.roomId) throw badInput('input.roomId', `${source} media needs the call's roomId`);
+    properties.roomId = input.roomId;
+  }
+  if (source === 'SNAPSHOT') {
+    if (!filename.startsWith('LiveSnapshot')) filename = `LiveSnapshot_${filename}`;
+    properties.wasRemotelyRequested = String(input.wasRemotelyRequested ?? false);
+  }
+  if (source === 'SHARED') properties.sharedMedia = 'true';
+  return { source, properties, filename };
+}
+
+function eventOf(type: EventType, actor: Actor, media: MediaRow, version: number | null, payload: unknown, annotationId?: string) {
+  return {
+    type,
+    applicationId: media.applicationId,
+    sessionId: media.sessionId,
+    mediaId: media.id,
+    annotationId: annotationId ?? null,
+    userId: actor.userId,
+    timestamp: actor.clientTimestamp ?? null,
+    version,
+    payload,
+  };
+}
+
+/** Writes the event of a change to `mediaId` with the media as it now is (or null media). */
+export async function appendMediaEvent(
+  tx: Executor,
+  type: EventType,
+  actor: Actor,
+  media: MediaRow,
+  options: { withSnapshot: boolean; annotationId?: string },
+) {
+  const version = media.sessionId ? ((await sessionOf(tx, media))?.version ?? null) : null;
+  const current = options.withSnapshot ? await requireMedia(tx, media.id, { archived: true }) : null;
+  const payload = current ? { media: mediaSnapshot(current) } : { media: null };
+  await appendEvents(tx, [eventOf(type, actor, media, version, payload, options.annotationId)]);
+  return current;
+}
+
+export async function uploadSessionMedia(
+  deps: MediaDeps,
+  actor: Actor,
+  place: { applicationId: string; sessionId: string },
+  file: IncomingFile,
+  input: SessionMediaInput = {},
+) {
+  const labels = checkStrings(input.labels, 'input.labels') ?? [];
+  const facts = sourceFacts(file, input);
+  await requireOpenSession(deps.db, place.applicationId, place.sessionId);
+  const inspected: InspectedFile = await inspectFile(file.stream, file.contentType);
+  const id = randomUUID();
+  const created = await deps.db.transaction(async (tx) => {
+    await requireOpenSession(tx, place.applicationId, place.sessionId);
+    const [row] = await tx
+      .insert(mediaTable)
+      .values({
+        id,
+        scope: 'SESSION',
+        applicationId: place.applicationId,
+        sessionId: place.sessionId,
+        filename: facts.filename,
+        contentType: inspected.contentType,
+        kind: inspected.kind,
+        status: 'UPLOADING',
+        source: facts.source,
+        title: input.title ?? null,
+        labels,
+        properties: facts.properties,
+        createdBy: actor.userId,
+      })
+      .returning();
+    await appendMediaEvent(tx, EventType.SESSION_MEDIA_CREATED, actor, row!, { withSnapshot: true });
+    return row!;
+  });
+  const key = newStorageKey(id);
+  let stored;
+  try {
+    stored = await deps.storage.put(key, inspected.stream, { maxBytes: deps.maxUploadBytes, contentType: inspected.contentType });
+  } catch (error) {
+    await discardUpload(deps.db, actor, created);
+    throw storageError(error, 'file');
+  }
+  try {
+    return await deps.db.transaction(async (tx) => {
+      const [ready] = await tx
+        .update(mediaTable)
+        .set({ status: 'READY', size: stored.size, sha256: stored.sha256, storageKey: key, modifiedAt: new Date() })
+        .where(and(eq(mediaTable.id, id), eq(mediaTable.status, 'UPLOADING')))
+        .returning();
+      if (!ready) throw notFound('Media');
+      return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UPDATED, actor, ready, { withSnapshot: true }))!;
+    });
+  } catch (error) {
+    await deps.storage.delete(key);
+    await discardUpload(deps.db, actor, created);
+    throw error;
+  }
+}
+
+/** Removes the row of an upload that did not complete, with its event. */
+async function discardUpload(db: Database, actor: Actor, media: MediaRow) {
+  await db.transaction(async (tx) => {
+    const [deleted] = await tx
+      .delete(mediaTable)
+      .where(and(eq(mediaTable.id, media.id), eq(mediaTable.status, 'UPLOADING')))
+      .returning();
+    if (deleted) await appendMediaEvent(tx, EventType.SESSION_MEDIA_DELETED, actor, deleted, { withSnapshot: false });
+  });
+}
+
+export interface UpdateSessionMediaInput {
+  title?: string | null;
+  labels?: string[] | null;
+  properties?: Record<string, string> | null;
+}
+
+/** Changes title, labels and/or properties (each replaced when given). */
+export async function updateSessionMedia(db: Database, actor: Actor, mediaId: string, input: UpdateSessionMediaInput) {
+  const labels = checkStrings(input.labels, 'input.labels');
+  return db.transaction(async (tx) => {
+    const media = await requireMedia(tx, mediaId);
+    if (media.scope !== 'SESSION') throw notFound('Media');
+    await requireOpenSession(tx, media.applicationId, media.sessionId!);
+    const [updated] = await tx
+      .update(mediaTable)
+      .set({
+        ...(input.title !== undefined && { title: input.title }),
+        ...(labels && { labels }),
+        ...(input.properties != null && { properties: input.properties }),
+        modifiedAt: new Date(),
+      })
+      .where(and(eq(mediaTable.id, media.id), isNull(mediaTable.archivedAt)))
+      .returning();
+    return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UPDATED, actor, updated!, { withSnapshot: true }))!;
+  });
+}

@@ -1,0 +1,114 @@
+// GET /media/<id>/content: the original bytes, with the bearer token or a signed URL. The
+// same rules as the API: invisible, archived, deleted or unfinished media is 404; visible
+// media without session:media:read:content is 403. Range (206/416), ETag = sha256 (304).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { eq } from 'drizzle-orm';
+import { authenticate, toViewer, type Viewer } from '../auth/viewer.ts';
+import { userTable } from '../db/schema.ts';
+import { AccessCache, isUuid } from '../domain/access.ts';
+import { mayReadMedia } from '../domain/media-access.ts';
+import { verifySignedUrl } from '../domain/media-urls.ts';
+import { findMedia, type MediaRow } from '../domain/media.ts';
+import type { ContextBase } from '../graphql/make-context.ts';
+import type { ByteRange } from '../storage/types.ts';
+import { sendJson } from './respond.ts';
+
+export const MEDIA_CONTENT_PATH = /^\/media\/([^/]+)\/content$/;
+
+function fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+type Who = { viewer: Viewer } | { status: number; code: string; message: string };
+
+async function whoAsks(base: ContextBase, req: IncomingMessage, mediaId: string, params: URLSearchParams): Promise<Who> {
+  const signed = verifySignedUrl(base.config.jwtSecret, mediaId, params);
+  if (signed && 'error' in signed) {
+    return { status: 403, code: 'FORBIDDEN', message: signed.error === 'expired' ? 'The signed URL has expired' : 'Invalid signature' };
+  }
+  if (signed) {
+    const [user] = isUuid(signed.userId) ? await base.db.select().from(userTable).where(eq(userTable.id, signed.userId)) : [];
+    return user ? { viewer: toViewer(user) } : { status: 403, code: 'FORBIDDEN', message: 'Invalid signature' };
+  }
+  const { viewer, error } = await authenticate(base.db, base.config, req.headers.authorization);
+  if (viewer) return { viewer };
+  return { status: 401, code: 'UNAUTHENTICATED', message: error?.message ?? 'Authentication required' };
+}
+
+/** A single `bytes=` range; null for none (or several: the whole body is then sent). */
+export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
+  if (!header) return null;
+  const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
+  if (!match) return header.includes(',') || !header.startsWith('bytes=') ? null : 'unsatisfiable';
+  const [, from, to] = match;
+  if (from === '' && to === '') return 'unsatisfiable';
+  if (from === '') {
+    const suffix = Number(to);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(from);
+  const end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+function disposition(media: MediaRow): string {
+  const inline = media.kind !== 'OTHER' && media.contentType !== 'image/svg+xml';
+  const ascii = media.filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(media.filename)}`;
+}
+
+export async function handleMediaDownload(base: ContextBase, req: IncomingMessage, res: ServerResponse, mediaId: string) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return fail(res, 405, 'BAD_USER_INPUT', 'Use GET or HEAD', { allow: 'GET, HEAD' });
+  }
+  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const who = await whoAsks(base, req, mediaId, params);
+  if ('status' in who) return fail(res, who.status, who.code, who.message);
+  const media = await findMedia(base.db, mediaId);
+  const access = new AccessCache(base.db, who.viewer);
+  if (!media || media.status !== 'READY' || !media.storageKey || !(await mayReadMedia(base.db, who.viewer, media, access))) {
+    return fail(res, 404, 'NOT_FOUND', 'Media not found');
+  }
+  if (media.scope === 'SESSION') {
+    const permissions = await access.permissionsIn(media.applicationId);
+    if (!permissions?.has('session:media:read:content')) return fail(res, 403, 'FORBIDDEN', 'Needs session:media:read:content');
+  }
+  const etag = `"${media.sha256}"`;
+  const headers: Record<string, string> = {
+    etag,
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, max-age=0, must-revalidate',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+  };
+  const matches = req.headers['if-none-match']?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (matches && (matches.includes(etag) || matches.includes('*'))) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  const ifRange = req.headers['if-range'];
+  const range = ifRange && ifRange !== etag ? null : parseRange(req.headers.range, media.size);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${media.size}` }).end();
+    return;
+  }
+  const length = range ? range.end - range.start + 1 : media.size;
+  const body = req.method === 'HEAD' || length === 0 ? null : await base.services.storage.get(media.storageKey, range ?? undefined).catch(() => null);
+  if (!body && req.method !== 'HEAD' && length > 0) return fail(res, 404, 'NOT_FOUND', 'Media not found');
+  res.writeHead(range ? 206 : 200, {
+    ...headers,
+    'content-type': media.contentType,
+    'content-length': String(length),
+    'content-disposition': disposition(media),
+    ...(range && { 'content-range': `bytes ${range.start}-${range.end}/${media.size}` }),
+  });
+  if (!body) {
+    res.end();
+    return;
+  }
+  await pipeline(body, res).catch(() => res.destroy());
+}
