@@ -1,7 +1,11 @@
 // The BlobStorage conformance suite against each driver: S3 on a local s3rver started here
 // (port 0, temporary directory), and the local directory driver.
-import { existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalStorage } from '../src/storage/local.ts';
 import { createS3Storage } from '../src/storage/s3.ts';
 import { startS3rver } from './helpers/s3rver.ts';
 import { describeStorage } from './helpers/storage-suite.ts';
@@ -27,12 +31,12 @@ describe('S3 multipart uploads', () => {
   });
 });
 
-// The local driver (src/storage/local.ts) arrives with the media work.
-const localDriver = new URL('../src/storage/local.ts', import.meta.url);
-describeStorage(
-  'local directory',
-  async () => {
-    throw new Error(`${localDriver.pathname} is not written yet`);
-  },
-  { skip: existsSync(localDriver) ? undefined : 'src/storage/local.ts does not exist yet' },
-);
+// The local directory driver: everything under its root counts, temporary files included.
+describeStorage('local directory', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'storage-'));
+  return {
+    storage: new LocalStorage(root),
+    files: () => readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
