@@ -18,6 +18,12 @@ export interface Config {
   nodeEnv: string;
   graphiql: boolean;
   redisUrl: string | null;
+  /** Live events: events one subscriber may have buffered before its stream ends (RATE_LIMITED). */
+  subscriptionBufferEvents: number;
+  /** Live events: safety poll of the event log in case a wake-up was lost; 0 turns it off. */
+  eventPollMs: number;
+  /** WebSocket keep-alive ping interval. */
+  wsKeepAliveMs: number;
   maxSessionDataBytes: number;
   maxUploadBytes: number;
   maxUploadFiles: number;
@@ -154,6 +160,9 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     graphiql: flag(env, 'GRAPHIQL', !production),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    subscriptionBufferEvents: integer(env, 'SUBSCRIPTION_BUFFER_EVENTS', 1000, 1),
+    eventPollMs: integer(env, 'EVENT_POLL_MS', 5000, 0),
+    wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 * 1024 * 1024, 1),
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),

@@ -10,14 +10,18 @@ import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
+import { usePublishAfterCommit } from './events/after-commit.ts';
+import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
+import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { MEDIA_CONTENT_PATH, handleMediaDownload } from './http/downloads.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
-import { createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
+import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
+import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
 import type { Services } from './services.ts';
 import { createStorage } from './storage/index.ts';
@@ -65,29 +69,41 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const services: Services = { logger, metrics, storage: createStorage(config) };
+  const events = new EventHub({
+    database,
+    logger,
+    metrics,
+    redisUrl: config.redisUrl,
+    bufferSize: config.subscriptionBufferEvents,
+    pollIntervalMs: config.eventPollMs,
+  });
+  const services: Services = { logger, metrics, events, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken) : false,
+    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken, database.db) : false,
     // GraphiQL's assets are served from this package, not a CDN: it works offline.
     renderGraphiQL,
     multipart: false,
     logging: false,
     maskedErrors: { maskError: (error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')) },
-    context: ({ request }) =>
+    // WebSocket operations arrive with their context already built (src/http/ws.ts).
+    context: (initial) =>
+      (initial as Record<string, unknown>)[PREBUILT_CONTEXT] as Context ??
       makeContext(base, {
-        authorization: request.headers.get('authorization'),
-        clientTimestamp: request.headers.get('x-client-timestamp'),
-        requestId: request.headers.get('x-request-id'),
+        authorization: initial.request.headers.get('authorization'),
+        clientTimestamp: initial.request.headers.get('x-client-timestamp'),
+        requestId: initial.request.headers.get('x-request-id'),
       }),
     plugins: [
       useSpecErrorCodes(),
       useUploadedOperations(),
       useOperationName(),
+      usePublishAfterCommit(() => events),
+      useSharedEventExecution(),
       usePrometheus({
         registry: metrics.registry,
         endpoint: '/metrics',
@@ -136,6 +152,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const closers: (() => Promise<void> | void)[] = [];
   let server: Server | null = null;
   let drain: DrainTracker | null = null;
+  let webSocket: GraphQLWebSocket | null = null;
 
   return {
     yoga,
@@ -151,12 +168,27 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       const tracker = new DrainTracker();
       drain = tracker;
       server = createServer((req, res) => {
-        tracker.track(req, res);
-        withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
-          logger.error({ err: error }, 'request failed');
-          if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-          else res.destroy();
-        });
+        tracker.track(
+          req,
+          res,
+          withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
+            logger.error({ err: error }, 'request failed');
+            if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+            else res.destroy();
+          }),
+        );
+      });
+      await events.start();
+      const ws = (webSocket = createGraphQLWebSocket({
+        yoga,
+        base,
+        logger,
+        keepAliveMs: config.wsKeepAliveMs,
+        maxPayloadBytes: config.maxBodyBytes,
+      }));
+      server.on('upgrade', (req, socket, head) => {
+        if ((req.url ?? '/').split('?')[0] === '/graphql') ws.handleUpgrade(req, socket, head);
+        else socket.destroy();
       });
       server.on('connection', (socket) => {
         sockets.add(socket);
@@ -173,6 +205,10 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       const closed = new Promise<void>((resolve) => current.close(() => resolve()));
       const cut = await drain.finish(current, timeoutMs);
       if (cut > 0) logger.warn({ requests: cut, timeoutMs }, 'shutdown: requests still running after the timeout are cut');
+      // WebSocket clients get 1001 (going away) and resume from their cursor elsewhere.
+      await webSocket?.close();
+      webSocket = null;
+      await events.stop();
       for (const closer of closers) {
         try {
           await closer();
@@ -181,6 +217,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         }
       }
       for (const socket of sockets) socket.destroy();
+      // Handlers of cut requests clean up after themselves (an upload removes its partial
+      // bytes and row): let them finish before the caller closes the database.
+      await drain.settled(SETTLE_AFTER_CUT_MS);
       await closed;
       server = null;
       drain = null;
@@ -193,12 +232,17 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
  * they are not waited for, and are cut at the end (clients reconnect and resume from their
  * cursor). While stopping, every response asks the client to close its connection.
  */
+const SETTLE_AFTER_CUT_MS = 3_000;
+
 class DrainTracker {
   private readonly running = new Set<ServerResponse>();
+  private readonly handlers = new Set<Promise<void>>();
   private stopping = false;
   private changed: (() => void) | null = null;
 
-  track(req: IncomingMessage, res: ServerResponse) {
+  track(req: IncomingMessage, res: ServerResponse, handler: Promise<void>) {
+    this.handlers.add(handler);
+    void handler.finally(() => this.handlers.delete(handler));
     if (this.stopping) res.setHeader('connection', 'close');
     if (String(req.headers.accept ?? '').includes('text/event-stream')) return;
     this.running.add(res);
@@ -223,5 +267,16 @@ class DrainTracker {
     }
     server.closeIdleConnections();
     return this.running.size;
+  }
+
+  /** Waits (at most `timeoutMs`) for every request handler to return, cut ones included. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.handlers.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.handlers]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 }

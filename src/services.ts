@@ -1,11 +1,14 @@
 // Long-lived parts shared by every request, built once by buildServer.
 import type { Logger } from 'pino';
+import type { EventHub } from './events/hub.ts';
 import type { GatewayMetrics } from './http/observability.ts';
 import type { BlobStorage } from './storage/types.ts';
 
 export interface Services {
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Live fan-out of the event log to this instance's subscribers. */
+  events: EventHub;
   /** Where media bytes live (local directory or S3-compatible). */
   storage: BlobStorage;
 }

@@ -1,6 +1,11 @@
 // /metrics as Prometheus scrapes it: the gateway's own series next to Yoga's, moving with traffic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { schema } from '../src/graphql/index.ts';
+import { createApplication, dataOf } from './helpers/factories.ts';
+import { ADMIN_TOKEN, startGateway, type TestGateway } from './helpers/gateway.ts';
+
+const haveSubscriptions = !!schema.getSubscriptionType()?.getFields().sessionEvents;
+const haveUploads = !!schema.getMutationType()?.getFields().uploadSessionMedia;
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -64,5 +69,78 @@ describe('metrics', () => {
     expect(value('skylight_upload_bytes_total')).toBeGreaterThanOrEqual(1234);
     const second = await import('../src/http/observability.ts').then((m) => m.createMetrics());
     expect(await second.registry.getSingleMetricAsString('skylight_upload_bytes_total')).toMatch(/skylight_upload_bytes_total 0$/m);
+  });
+});
+
+async function newSession(): Promise<{ a: string; s: string }> {
+  const application = await createApplication(gw);
+  const created = dataOf(
+    await gw.gql(`mutation($a: ID!) { createSession(input: { applicationId: $a, name: "metrics" }) { id } }`, { a: application.id }),
+  );
+  return { a: application.id, s: created.createSession.id };
+}
+
+describe.skipIf(!haveSubscriptions)(`live event metrics${haveSubscriptions ? '' : ' (skipped: no subscriptions in the schema yet)'}`, () => {
+  it('open subscriptions, events delivered and delivery lag move with a subscriber', async () => {
+    const ids = await newSession();
+    const before = await scrape();
+    const abort = new AbortController();
+    // A subscription over SSE, read until its first event.
+    const response = await fetch(gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({
+        query: `subscription($a: ID!, $s: ID!) { sessionEvents(applicationId: $a, sessionId: $s) { type } }`,
+        variables: ids,
+      }),
+      signal: abort.signal,
+    });
+    const reader = response.body!.getReader();
+    let received = '';
+    const firstEvent = (async () => {
+      while (!received.includes('SESSION_DATA_UPDATED')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        received += new TextDecoder().decode(value);
+      }
+    })();
+    await expect.poll(async () => (await scrape()).value('skylight_open_subscriptions'), { timeout: 10_000 }).toBe(
+      before.value('skylight_open_subscriptions') + 1,
+    );
+    dataOf(await gw.gql(`mutation($a: ID!, $s: ID!) { patchSessionData(applicationId: $a, sessionId: $s, data: { x: 1 }) }`, ids));
+    await firstEvent;
+    expect(received).toContain('SESSION_DATA_UPDATED');
+    const during = await scrape();
+    expect(during.value('skylight_events_delivered_total')).toBeGreaterThan(before.value('skylight_events_delivered_total'));
+    expect(during.value('skylight_event_delivery_lag_seconds_count')).toBeGreaterThan(before.value('skylight_event_delivery_lag_seconds_count'));
+    abort.abort();
+    await expect.poll(async () => (await scrape()).value('skylight_open_subscriptions'), { timeout: 10_000 }).toBe(
+      before.value('skylight_open_subscriptions'),
+    );
+  });
+});
+
+describe.skipIf(!haveUploads)(`upload metrics${haveUploads ? '' : ' (skipped: no uploads in the schema yet)'}`, () => {
+  it('upload bytes grow by the size of an upload', async () => {
+    const ids = await newSession();
+    const before = (await scrape()).value('skylight_upload_bytes_total');
+    const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
+    const form = new FormData();
+    form.append(
+      'operations',
+      JSON.stringify({
+        query: `mutation($a: ID!, $s: ID!, $file: Upload!) { uploadSessionMedia(applicationId: $a, sessionId: $s, file: $file) { size } }`,
+        variables: { ...ids, file: null },
+      }),
+    );
+    form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+    form.append('0', new Blob([bytes], { type: 'application/octet-stream' }), 'data.bin');
+    const response = await fetch(gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'x-graphql-csrf': '1', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: form,
+    });
+    expect(dataOf((await response.json()) as never).uploadSessionMedia.size).toBe(bytes.length);
+    expect((await scrape()).value('skylight_upload_bytes_total') - before).toBe(bytes.length);
   });
 });

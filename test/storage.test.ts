@@ -1,7 +1,6 @@
 // The BlobStorage conformance suite against each driver: S3 on a local s3rver started here
 // (port 0, temporary directory), and the local directory driver.
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtempSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,12 +30,12 @@ describe('S3 multipart uploads', () => {
   });
 });
 
-// The local directory driver: everything under its root counts, temporary files included.
 describeStorage('local directory', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'storage-'));
-  return {
-    storage: new LocalStorage(root),
-    files: () => readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)),
-    cleanup: () => rm(root, { recursive: true, force: true }),
-  };
+  const root = mkdtempSync(join(tmpdir(), 'skylight-storage-'));
+  const files = () =>
+    (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort();
+  return { storage: new LocalStorage(root), files, cleanup: async () => rmSync(root, { recursive: true, force: true }) };
 });

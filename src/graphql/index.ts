@@ -8,6 +8,7 @@ import './applications/mutations.ts';
 import './sessions/types.ts';
 import './sessions/mutations.ts';
 import './events/types.ts';
+import './events/subscriptions.ts';
 import './media/types.ts';
 import './media/mutations.ts';
 import './media/fields.ts';

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BlobStorage } from '../storage/types.ts';
 
 export interface RequestScope {
   requestId: string;
@@ -55,6 +56,17 @@ export function useOperationName() {
   };
 }
 
+/** Counts the bytes of every completed write into `uploadBytes` (all writes are uploads). */
+export function countingUploads(storage: BlobStorage, metrics: Pick<GatewayMetrics, 'uploadBytes'>): BlobStorage {
+  return Object.assign(Object.create(storage) as BlobStorage, {
+    async put(...args: Parameters<BlobStorage['put']>) {
+      const stored = await storage.put(...args);
+      metrics.uploadBytes.inc(stored.size);
+      return stored;
+    },
+  });
+}
+
 export interface GatewayMetrics {
   registry: Registry;
   openSubscriptions: Gauge;
@@ -86,7 +98,7 @@ export function createMetrics(): GatewayMetrics {
     }),
     uploadBytes: new Counter({
       name: 'skylight_upload_bytes_total',
-      help: 'Bytes of media received through uploads.',
+      help: 'Bytes of media stored by completed uploads.',
       registers: [registry],
     }),
   };

@@ -1,0 +1,306 @@
+// Live fan-out of the event log to the subscribers of this gateway instance.
+//
+// One reader per instance. A wake-up (PostgreSQL NOTIFY on one dedicated LISTEN connection,
+// or Redis pub/sub when REDIS_URL is set; see wake.ts) only says "read now". The hub then
+// reads the log once, `position > head` in position order, and hands each event to every
+// local subscriber whose filter matches and who may read it (visibility.ts, with facts from
+// access-cache.ts loaded in at most two statements per batch, never per subscriber). Because
+// appendEvents makes positions visible in commit order (log.ts), reading `position > head`
+// never skips an event that commits later. Wake-ups may be lost (listener dropped, Redis
+// down): every (re)connect of the wake source triggers a read, a slow safety poll
+// (`pollIntervalMs`) catches anything else, so at worst an event is late, never lost.
+//
+// Replay, then live, without gap or duplicate. A subscriber registers synchronously, noting
+// the head H at that instant; every event the hub dispatches afterwards has position > H and
+// is parked in its `pending` list while it replays. Replay pages are read from the database
+// after registration, so together they cover everything up to at least H; when a short page
+// ends the replay, pending events at or below the last replayed position are dropped and the
+// rest follow in order. Without `after`, a subscriber starts live at H.
+//
+// With Redis, PostgreSQL's NOTIFY is not listened to: the instance that committed publishes
+// after commit (`committed()`, called by the GraphQL layer once a mutation has finished, i.e.
+// after its transaction committed). Writers outside GraphQL are caught by the safety poll.
+//
+// Each subscriber's buffer is bounded (`bufferSize`); a subscriber that falls further behind
+// gets a RATE_LIMITED error (with `resumeAfter`, its last delivered cursor) and its stream ends.
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Viewer } from '../auth/viewer.ts';
+import type { DatabaseHandle } from '../db/client.ts';
+import { eventTable } from '../db/schema.ts';
+import { badInput } from '../domain/errors.ts';
+import { rowsOf } from '../domain/rows.ts';
+import type { GatewayMetrics } from '../http/observability.ts';
+import { EventAccessCache } from './access-cache.ts';
+import { decodeEventCursor, type EventRow, type EventType } from './log.ts';
+import { EventSubscription, type EventFilter, type StreamSource } from './subscription.ts';
+import { mayReadEvent } from './visibility.ts';
+import { LISTENER_APPLICATION_NAME, PgliteWake, PostgresWake, RedisWake, type WakeSource } from './wake.ts';
+
+export interface EventHubOptions {
+  database: DatabaseHandle;
+  logger: Logger;
+  metrics?: GatewayMetrics;
+  redisUrl?: string | null;
+  /** Events a subscriber may have buffered before its stream ends with RATE_LIMITED. */
+  bufferSize?: number;
+  /** Safety poll of the log, in case a wake-up was lost. */
+  pollIntervalMs?: number;
+  /** How often the LISTEN connection is checked; a dead one is noticed within about twice this. */
+  heartbeatMs?: number;
+  /** How long permissions and session participation are trusted without an event saying otherwise. */
+  accessTtlMs?: number;
+}
+
+export interface SubscribeInput {
+  viewer: Viewer;
+  applicationId: string;
+  sessionId?: string | null;
+  types?: readonly EventType[] | null;
+  /** A cursor: replay every stored event after it first. */
+  after?: string | null;
+}
+
+const READ_BATCH = 500;
+
+export class EventHub {
+  /** Names this instance's wake-up connections. */
+  readonly instanceId = randomUUID().slice(0, 8);
+  private readonly subscribers = new Map<string, Set<EventSubscription>>();
+  private readonly access: EventAccessCache;
+  private readonly bufferSize: number;
+  private wakeSource: WakeSource | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private head = 0;
+  private reading: Promise<void> | null = null;
+  private readAgain = false;
+  private started = false;
+  private readonly source: StreamSource;
+
+  constructor(private readonly options: EventHubOptions) {
+    this.access = new EventAccessCache(options.database.db, options.accessTtlMs ?? 10_000);
+    this.bufferSize = options.bufferSize ?? 1000;
+    this.source = {
+      readPage: (filter, position, limit) => this.readPage(filter, position, limit),
+      visible: (viewer, filter, rows) => this.visible(viewer, filter, rows),
+      delivered: (event) => {
+        const metrics = this.options.metrics;
+        if (!metrics) return;
+        metrics.eventsDelivered.inc();
+        metrics.eventDeliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
+      },
+      closed: (subscription) => this.remove(subscription),
+    };
+  }
+
+  /** The last position this instance has read and dispatched. */
+  get position(): number {
+    return this.head;
+  }
+
+  get subscriberCount(): number {
+    let count = 0;
+    for (const set of this.subscribers.values()) count += set.size;
+    return count;
+  }
+
+  /** Statements the visibility cache sent (tests check that fan-out does not query per subscriber). */
+  get accessQueries(): number {
+    return this.access.queries;
+  }
+
+  get wakeKind(): WakeSource['kind'] | null {
+    return this.wakeSource?.kind ?? null;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { database, logger } = this.options;
+    this.head = await this.maxPosition();
+    this.wakeSource = await this.createWakeSource();
+    await this.wakeSource.start({
+      wake: (position) => {
+        if (position === null || position > this.head) this.read();
+      },
+      listening: () => this.read(),
+    });
+    const pollMs = this.options.pollIntervalMs ?? 5000;
+    if (pollMs > 0) {
+      this.poller = setInterval(() => this.read(), pollMs);
+      this.poller.unref();
+    }
+    logger.debug({ wake: this.wakeSource.kind, head: this.head, database: database.kind }, 'event hub started');
+  }
+
+  private async createWakeSource(): Promise<WakeSource> {
+    const { database, logger, redisUrl } = this.options;
+    if (redisUrl) {
+      const [row] = rowsOf<{ name: string }>(await database.db.execute(sql`select current_database() as name`));
+      return new RedisWake(redisUrl, `skylight_events:${row?.name ?? 'default'}`, logger, this.instanceId);
+    }
+    if (database.sql) {
+      const applicationName = `${LISTENER_APPLICATION_NAME}-${this.instanceId}`;
+      return new PostgresWake(database.sql, logger, this.options.heartbeatMs ?? 2000, applicationName);
+    }
+    if (database.pglite) return new PgliteWake(database.pglite);
+    throw new Error('The event hub needs a PostgreSQL or PGlite database');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    if (this.poller) clearInterval(this.poller);
+    for (const set of [...this.subscribers.values()]) for (const subscription of [...set]) subscription.close();
+    await this.wakeSource?.stop();
+    this.wakeSource = null;
+    await this.reading?.catch(() => {});
+  }
+
+  /** Call after a transaction that appended events has committed (wakes other instances over Redis). */
+  committed(): void {
+    this.wakeSource?.publish();
+    this.read();
+  }
+
+  /**
+   * A stream of the events the viewer may read, replaying from `after` when given. The caller
+   * has checked that the viewer may see the application (and session). Throws BAD_USER_INPUT
+   * for a malformed cursor or one beyond the end of the log.
+   */
+  async subscribe(input: SubscribeInput): Promise<EventSubscription> {
+    const filter: EventFilter = {
+      applicationId: input.applicationId,
+      sessionId: input.sessionId ?? null,
+      types: input.types?.length ? new Set(input.types) : null,
+    };
+    let after: number | null = null;
+    if (input.after != null) {
+      after = decodeEventCursor(input.after);
+      if (after === null) throw badInput('after', 'Malformed cursor');
+      if (after > this.head && after > (await this.maxPosition())) throw badInput('after', 'Unknown cursor');
+    }
+    await this.access.loadPermissions([{ viewer: input.viewer, applicationId: filter.applicationId }]);
+    // From here to registration is synchronous: `head` cannot move in between.
+    const head = this.head;
+    const start = after === null ? { position: head, replay: false } : { position: after, replay: after < head };
+    const subscription = new EventSubscription(this.source, input.viewer, filter, start, this.bufferSize);
+    let set = this.subscribers.get(filter.applicationId);
+    if (!set) this.subscribers.set(filter.applicationId, (set = new Set()));
+    set.add(subscription);
+    this.options.metrics?.openSubscriptions.inc();
+    return subscription;
+  }
+
+  private remove(subscription: EventSubscription): void {
+    const set = this.subscribers.get(subscription.filter.applicationId);
+    if (!set?.delete(subscription)) return;
+    if (set.size === 0) this.subscribers.delete(subscription.filter.applicationId);
+    this.options.metrics?.openSubscriptions.dec();
+  }
+
+  /** Schedules a read of the log; reads never overlap, and a wake-up during a read causes one more. */
+  read(): void {
+    if (!this.started) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = this.readLoop()
+      .catch((error) => this.options.logger.warn({ err: error }, 'reading the event log failed; retrying on the next wake-up'))
+      .finally(() => {
+        this.reading = null;
+        if (this.readAgain && this.started) {
+          this.readAgain = false;
+          this.read();
+        }
+      });
+  }
+
+  private async readLoop(): Promise<void> {
+    for (;;) {
+      this.readAgain = false;
+      const rows = await this.options.database.db
+        .select()
+        .from(eventTable)
+        .where(gt(eventTable.position, this.head))
+        .orderBy(asc(eventTable.position))
+        .limit(READ_BATCH);
+      if (rows.length === 0 || !this.started) return;
+      await this.prepare(rows);
+      if (!this.started) return;
+      this.dispatch(rows);
+      if (rows.length < READ_BATCH && !this.readAgain) return;
+    }
+  }
+
+  /** Loads what visibility needs for this batch: at most two statements, whatever the subscribers. */
+  private async prepare(rows: EventRow[]): Promise<void> {
+    this.access.invalidate(rows);
+    const readers: { viewer: Viewer; applicationId: string }[] = [];
+    const seen = new Set<string>();
+    const sessionRows: EventRow[] = [];
+    for (const applicationId of new Set(rows.map((row) => row.applicationId))) {
+      const set = this.subscribers.get(applicationId);
+      if (!set) continue;
+      for (const subscription of set) {
+        const key = `${subscription.viewer.id}/${applicationId}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        readers.push({ viewer: subscription.viewer, applicationId });
+      }
+    }
+    for (const row of rows) if (row.sessionId && this.subscribers.has(row.applicationId)) sessionRows.push(row);
+    await Promise.all([this.access.loadPermissions(readers), this.access.loadSessions(sessionRows)]);
+  }
+
+  /** Synchronous on purpose: `head` moves together with the hand-over (see the top of this file). */
+  private dispatch(rows: EventRow[]): void {
+    for (const event of rows) {
+      const set = this.subscribers.get(event.applicationId);
+      if (!set) continue;
+      const session = this.access.session(event.sessionId);
+      for (const subscription of set) {
+        if (!matches(subscription.filter, event)) continue;
+        if (!mayReadEvent(this.access.reader(subscription.viewer, event.applicationId), event, session)) continue;
+        subscription.offer(event);
+      }
+    }
+    this.head = rows[rows.length - 1]!.position;
+  }
+
+  private async readPage(filter: EventFilter, position: number, limit: number): Promise<EventRow[]> {
+    const conditions: SQL[] = [eq(eventTable.applicationId, filter.applicationId), gt(eventTable.position, position)];
+    if (filter.sessionId) conditions.push(eq(eventTable.sessionId, filter.sessionId));
+    if (filter.types) conditions.push(inArray(eventTable.type, [...filter.types]));
+    return this.options.database.db
+      .select()
+      .from(eventTable)
+      .where(and(...conditions))
+      .orderBy(asc(eventTable.position))
+      .limit(limit);
+  }
+
+  private async visible(viewer: Viewer, filter: EventFilter, rows: EventRow[]): Promise<EventRow[]> {
+    if (rows.length === 0) return rows;
+    await Promise.all([
+      this.access.loadPermissions([{ viewer, applicationId: filter.applicationId }]),
+      this.access.loadSessions(rows),
+    ]);
+    const reader = this.access.reader(viewer, filter.applicationId);
+    return rows.filter((event) => mayReadEvent(reader, event, this.access.session(event.sessionId)));
+  }
+
+  private async maxPosition(): Promise<number> {
+    const [row] = rowsOf<{ position: string | number | null }>(
+      await this.options.database.db.execute(sql`select max(position) as position from event`),
+    );
+    return Number(row?.position ?? 0);
+  }
+}
+
+function matches(filter: EventFilter, event: EventRow): boolean {
+  if (filter.sessionId && event.sessionId !== filter.sessionId) return false;
+  return !filter.types || filter.types.has(event.type as EventType);
+}

@@ -1,0 +1,177 @@
+// One subscriber's stream: replay from its cursor (pulled page by page from the database,
+// only as fast as the subscriber consumes), then live events handed over by the hub.
+// See src/events/hub.ts for why the hand-over has no gap and no duplicate.
+import type { Viewer } from '../auth/viewer.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import { encodeEventCursor, type EventRow, type EventType } from './log.ts';
+
+export interface EventFilter {
+  applicationId: string;
+  /** Only this session's events; null for the whole application. */
+  sessionId: string | null;
+  /** Only these types; null for all. */
+  types: ReadonlySet<EventType> | null;
+}
+
+/**
+ * The last item of a stream that the hub had to end: the subscriber should resume from its
+ * cursor. A DomainError is shown as it is; anything else (the database failed during replay)
+ * is masked by the API like any unexpected error.
+ */
+export interface StreamFailure {
+  failure: DomainError | Error;
+}
+
+export type StreamItem = EventRow | StreamFailure;
+
+export function isStreamFailure(item: StreamItem): item is StreamFailure {
+  return 'failure' in item;
+}
+
+/** What a subscription needs from the hub. */
+export interface StreamSource {
+  /** Events matching the filter after `position`, oldest first, at most `limit`, visibility not applied. */
+  readPage(filter: EventFilter, position: number, limit: number): Promise<EventRow[]>;
+  /** The events of `rows` the viewer may read now. */
+  visible(viewer: Viewer, filter: EventFilter, rows: EventRow[]): Promise<EventRow[]>;
+  delivered(event: EventRow): void;
+  closed(subscription: EventSubscription): void;
+}
+
+export const REPLAY_PAGE_SIZE = 200;
+
+export class EventSubscription implements AsyncIterableIterator<StreamItem> {
+  private queue: EventRow[] = [];
+  /** Live events that arrive while replaying; null once live. */
+  private pending: EventRow[] | null;
+  /** Position of the last event queued (or skipped as invisible): nothing at or below it is queued again. */
+  private position: number;
+  private failure: DomainError | Error | null = null;
+  private ended = false;
+  private waiter: (() => void) | null = null;
+
+  constructor(
+    private readonly source: StreamSource,
+    readonly viewer: Viewer,
+    readonly filter: EventFilter,
+    start: { position: number; replay: boolean },
+    private readonly bufferSize: number,
+  ) {
+    this.position = start.position;
+    this.pending = start.replay ? [] : null;
+  }
+
+  get live(): boolean {
+    return this.pending === null;
+  }
+
+  /** Called by the hub with an event that matches the filter and that the viewer may read. */
+  offer(event: EventRow): void {
+    if (this.ended || this.failure) return;
+    if (this.pending) {
+      this.pending.push(event);
+      if (this.pending.length > this.bufferSize) this.overflow();
+      return;
+    }
+    if (event.position <= this.position) return;
+    this.position = event.position;
+    this.queue.push(event);
+    if (this.queue.length > this.bufferSize) return this.overflow();
+    this.signal();
+  }
+
+  /** The subscriber fell too far behind: drop what is buffered and end with an error. */
+  private overflow(): void {
+    const resumeAfter = this.lastDelivered;
+    this.queue = [];
+    this.pending = null;
+    this.failure = new DomainError(
+      ErrorCode.RATE_LIMITED,
+      `The subscriber fell more than ${this.bufferSize} events behind; subscribe again with after: its last cursor`,
+      { reason: 'SUBSCRIBER_TOO_SLOW', ...(resumeAfter ? { resumeAfter: encodeEventCursor(resumeAfter) } : {}) },
+    );
+    this.source.closed(this);
+    this.signal();
+  }
+
+  private lastDelivered = 0;
+
+  async next(): Promise<IteratorResult<StreamItem>> {
+    for (;;) {
+      const event = this.queue.shift();
+      if (event) {
+        this.lastDelivered = event.position;
+        this.source.delivered(event);
+        return { done: false, value: event };
+      }
+      if (this.failure) {
+        const failure = this.failure;
+        this.failure = null;
+        this.ended = true;
+        return { done: false, value: { failure } };
+      }
+      if (this.ended) return { done: true, value: undefined };
+      if (this.pending) {
+        try {
+          await this.replayPage();
+        } catch (error) {
+          this.failure = error instanceof Error ? error : new Error(String(error));
+          this.queue = [];
+          this.pending = null;
+          this.source.closed(this);
+        }
+      }
+      else await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  /** Reads the next page of history; a short page means history is exhausted: go live. */
+  private async replayPage(): Promise<void> {
+    const rows = await this.source.readPage(this.filter, this.position, REPLAY_PAGE_SIZE);
+    if (this.ended || this.failure) return;
+    const visible = await this.source.visible(this.viewer, this.filter, rows);
+    if (this.ended || this.failure || !this.pending) return;
+    for (const event of visible) this.queue.push(event);
+    if (rows.length > 0) this.position = rows[rows.length - 1]!.position;
+    if (rows.length < REPLAY_PAGE_SIZE) {
+      const pending = this.pending;
+      this.pending = null;
+      for (const event of pending) {
+        if (event.position <= this.position) continue;
+        this.position = event.position;
+        this.queue.push(event);
+      }
+    }
+  }
+
+  private signal(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  async return(): Promise<IteratorResult<StreamItem>> {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<StreamItem>> {
+    this.close();
+    throw error;
+  }
+
+  /** Ends the stream; a pending `next` answers done. */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue = [];
+    this.pending = null;
+    this.failure = null;
+    this.source.closed(this);
+    this.signal();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

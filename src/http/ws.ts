@@ -1,0 +1,128 @@
+// GraphQL over WebSocket (graphql-ws protocol) on /graphql, through Yoga's envelop so that
+// plugins, error masking and limits are the same as over HTTP. The bearer token comes in the
+// connection_init payload, `{ authorization: "Bearer …" }`: missing closes the socket with
+// 4401, refused with 4403, and no connection_init within 3 s closes it with 4408. The server
+// pings every `keepAliveMs` and drops a peer that does not answer.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { AccessCache } from '../domain/access.ts';
+import { ErrorCode } from '../domain/errors.ts';
+import type { Context } from '../graphql/context.ts';
+import { makeContext, type ContextBase } from '../graphql/make-context.ts';
+
+export interface ConnectionParams extends Record<string, unknown> {
+  authorization?: unknown;
+  /** Optional client time for mutations sent over this connection (like `x-client-timestamp`). */
+  clientTimestamp?: unknown;
+}
+
+interface ConnectionExtra extends Record<PropertyKey, unknown> {
+  context?: Context;
+}
+
+export interface GraphQLWebSocketOptions {
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  base: ContextBase;
+  logger: Logger;
+  keepAliveMs: number;
+  connectionInitWaitTimeoutMs?: number;
+  maxPayloadBytes?: number;
+}
+
+/** Initial context key that tells Yoga's context factory the transport already built the context. */
+export const PREBUILT_CONTEXT = 'gatewayContext';
+
+export interface GraphQLWebSocket {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly clientCount: number;
+  /** Closes every client with 1001 (going away) and stops accepting. */
+  close(): Promise<void>;
+}
+
+type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQLWebSocket {
+  const { yoga, base, logger } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+
+  const server = useServer<ConnectionParams, ConnectionExtra>(
+    {
+      connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      onConnect: async (ctx) => {
+        const authorization = text(ctx.connectionParams?.authorization);
+        if (!authorization) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init needs { authorization: "Bearer <token>" }');
+          return false;
+        }
+        const context = await makeContext(base, {
+          authorization,
+          clientTimestamp: text(ctx.connectionParams?.clientTimestamp),
+          requestId: randomUUID(),
+        });
+        if (!context.viewer) {
+          ctx.extra.socket.close(CloseCode.Forbidden, `Forbidden: ${context.authError?.message ?? 'invalid token'}`.slice(0, 123));
+          return false;
+        }
+        ctx.extra.context = context;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const connection = ctx.extra.context!;
+        // A fresh permission memo per operation: a long-lived connection must not keep old grants.
+        const context: Context = { ...connection, access: new AccessCache(base.db, connection.viewer!), requestId: randomUUID() };
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          [PREBUILT_CONTEXT]: context,
+          params: payload,
+        } as never);
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+          return [new GraphQLError(error.message, { ...error, extensions: { code: ErrorCode.BAD_USER_INPUT } })];
+        }
+        const args = {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length > 0) return errors;
+        return args as ExecutionArgs;
+      },
+    },
+    wss,
+    options.keepAliveMs,
+  );
+
+  wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
+
+  return {
+    handleUpgrade(request, socket, head) {
+      wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+    },
+    get clientCount() {
+      return wss.clients.size;
+    },
+    async close() {
+      // dispose() sends 1001 to every client and waits for them to close; do not wait forever.
+      await Promise.race([server.dispose(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    },
+  };
+}
