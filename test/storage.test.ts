@@ -1,11 +1,11 @@
 // The BlobStorage conformance suite against each driver: S3 on a local s3rver started here
 // (port 0, temporary directory), and the local directory driver.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalStorage } from '../src/storage/local.ts';
 import { createS3Storage } from '../src/storage/s3.ts';
-import type { BlobStorage } from '../src/storage/types.ts';
 import { startS3rver } from './helpers/s3rver.ts';
 import { describeStorage } from './helpers/storage-suite.ts';
 
@@ -30,24 +30,12 @@ describe('S3 multipart uploads', () => {
   });
 });
 
-// The local directory driver (src/storage/local.ts, from the media work) passes the same suite.
-const localDriver = new URL('../src/storage/local.ts', import.meta.url);
-describeStorage(
-  'local directory',
-  async () => {
-    const { LocalStorage } = await import(localDriver.href);
-    const root = mkdtempSync(join(tmpdir(), 'skylight-local-storage-'));
-    return {
-      storage: new LocalStorage(root) as BlobStorage,
-      files: () => walk(root),
-      cleanup: async () => rmSync(root, { recursive: true, force: true }),
-    };
-  },
-  { skip: existsSync(localDriver) ? undefined : 'src/storage/local.ts does not exist yet' },
-);
-
-function walk(dir: string, root = dir): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name), root) : [relative(root, join(dir, entry.name))]))
-    .sort();
-}
+describeStorage('local directory', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'skylight-storage-'));
+  const files = () =>
+    (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort();
+  return { storage: new LocalStorage(root), files, cleanup: async () => rmSync(root, { recursive: true, force: true }) };
+});

@@ -8,6 +8,7 @@ import { eventTable } from '../db/schema.ts';
 import { decodeEventCursor, type EventRow, type EventType } from '../events/log.ts';
 import { participatesIn } from './access.ts';
 import { badInput } from './errors.ts';
+import { readsClosedSessionMedia } from './media-access.ts';
 
 /**
  * The position a client cursor stands for. Malformed cursors, and cursors past the end of the
@@ -25,6 +26,7 @@ export async function positionAfter(db: Executor, cursor: string | null | undefi
 
 /** Session media events also need some media read permission; the media field itself is gated finer. */
 const MEDIA_READ: Permission[] = [
+  'session:media:read',
   'session:media:read:title',
   'session:media:read:labels',
   'session:media:read:annotations',
@@ -38,16 +40,19 @@ const MEDIA_READ: Permission[] = [
  * the session to be readable.
  */
 export function eventReadable(viewer: Viewer, permissions: Set<Permission>): SQL {
-  if (viewer.isAdmin || permissions.has('session:read:any')) return mediaRule(permissions);
+  if (viewer.isAdmin || permissions.has('session:read:any')) return mediaRule(viewer, permissions);
   const sessionLevel = permissions.has('session:read:participant')
     ? or(isNull(eventTable.sessionId), participatesIn(sql`${eventTable.sessionId}`, viewer.id))!
     : isNull(eventTable.sessionId);
-  return and(sessionLevel, mediaRule(permissions))!;
+  return and(sessionLevel, mediaRule(viewer, permissions))!;
 }
 
-function mediaRule(permissions: Set<Permission>): SQL {
-  if (MEDIA_READ.some((p) => permissions.has(p))) return sql`true`;
-  return sql`${eventTable.type} not like 'SESSION_MEDIA_%'`;
+/** Session media events need a media read permission; once the session is closed, integration or admin. */
+function mediaRule(viewer: Viewer, permissions: Set<Permission>): SQL {
+  const notMedia = sql`${eventTable.type} not like 'SESSION_MEDIA_%'`;
+  if (!MEDIA_READ.some((p) => permissions.has(p))) return notMedia;
+  if (readsClosedSessionMedia(viewer)) return sql`true`;
+  return sql`(${notMedia} or exists (select 1 from session s where s.id = ${eventTable.sessionId} and s.status = 'OPEN'))`;
 }
 
 export interface EventPageQuery {

@@ -5,6 +5,7 @@
 import type { Permission } from '../auth/permissions.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { sessionAllows } from '../domain/access.ts';
+import { readsClosedSessionMedia } from '../domain/media-access.ts';
 import type { EventRow, EventType } from './log.ts';
 
 export interface Reader {
@@ -39,9 +40,11 @@ const SESSION_MEDIA_READ: Permission[] = [
 
 /**
  * Session media events of a visible session need some media read permission (each one gates
- * a field of the media itself). The same rule as the stored history (src/domain/events.ts).
+ * a field of the media itself); media of a closed session reach only integration users and
+ * admins. The same rule as the stored history (src/domain/events.ts).
  */
-export function maySeeSessionMedia(reader: Reader, _session: SessionFacts): boolean {
+export function maySeeSessionMedia(reader: Reader, session: SessionFacts): boolean {
+  if (session.status === 'CLOSED' && !readsClosedSessionMedia(reader.viewer)) return false;
   return SESSION_MEDIA_READ.some((permission) => reader.permissions!.has(permission));
 }
 

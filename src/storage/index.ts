@@ -1,5 +1,5 @@
-// Picks the blob storage driver from the configuration: an S3-compatible bucket when
-// S3_BUCKET is set, else the local directory MEDIA_DIR.
+// Picks the blob storage driver from the configuration: an S3-compatible bucket when S3_BUCKET
+// is set, else the local directory MEDIA_DIR. The domain only sees BlobStorage.
 import type { Config } from '../config.ts';
 import { LocalStorage } from './local.ts';
 import { createS3Storage } from './s3.ts';
