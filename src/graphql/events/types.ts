@@ -8,9 +8,29 @@ import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { Session } from '../sessions/types.ts';
 
+const EVENT_TYPE_DESCRIPTIONS: Record<EventTypeName, string> = {
+  SESSION_CREATED: 'A session was created.',
+  SESSION_UPDATED: 'The name or description of a session changed.',
+  SESSION_PROPERTIES_UPDATED: 'The properties of a session were replaced.',
+  SESSION_DATA_UPDATED: 'A merge patch was applied to the session data.',
+  SESSION_EVENT_CREATED: 'A custom event was recorded on a session.',
+  SESSION_PARTICIPANT_ADDED: 'A user or group joined a session.',
+  SESSION_CLOSED: 'A session was closed.',
+  APPLICATION_MEDIA_CREATED: 'Application media was uploaded.',
+  APPLICATION_MEDIA_UPDATED: 'The title or content of application media changed.',
+  APPLICATION_MEDIA_DELETED: 'Application media was deleted for good.',
+  SESSION_MEDIA_CREATED: 'Session media was created (status UPLOADING).',
+  SESSION_MEDIA_UPDATED: 'Session media changed: its bytes are stored (READY), or its title, labels or properties.',
+  SESSION_MEDIA_ANNOTATION_CREATED: 'An annotation was added to a photo.',
+  SESSION_MEDIA_ANNOTATION_DELETED: 'An annotation was removed from a photo.',
+  SESSION_MEDIA_ARCHIVED: 'Session media was archived: hidden from every read, still stored.',
+  SESSION_MEDIA_UNARCHIVED: 'Archived session media was restored.',
+  SESSION_MEDIA_DELETED: 'Session media was deleted for good.',
+};
+
 export const EventTypeEnum = builder.enumType('EventType', {
   description: 'What an event records.',
-  values: Object.fromEntries(EVENT_TYPES.map((type) => [type, { description: type.toLowerCase().replaceAll('_', ' ') + '.' }])),
+  values: Object.fromEntries(EVENT_TYPES.map((type) => [type, { description: EVENT_TYPE_DESCRIPTIONS[type] }])),
 });
 
 const LIFECYCLE = new Set<string>([
