@@ -4,10 +4,10 @@
 // p50/p99/max), whether every event reached every subscriber, and the gateway's RSS per
 // subscriber (from its own /metrics).
 //
-//   npm run bench -- subscriptions [--subscribers 10000] [--events 20] [--interval 250] [--workers 2]
+//   npm run bench -- subscriptions [--subscribers 10000] [--events 20] [--interval 1000] [--workers 2] [--one-instance]
 //
 // Gateways run as child processes (`tsx src/main.ts`) on a fresh database of
-// BENCH_DATABASE_URL (default TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres),
+// BENCH_DATABASE_URL (else DATABASE_URL, TEST_DATABASE_URL, postgres://postgres@127.0.0.1:5432/postgres),
 // dropped afterwards. Subscribers live in `--workers` child processes so that the clients'
 // work does not stall the measuring process.
 import { fork } from 'node:child_process';
@@ -26,10 +26,10 @@ function option(name: string, fallback: number): number {
 
 const SUBSCRIBERS = option('subscribers', 10_000);
 const EVENTS = option('events', 20);
-const INTERVAL_MS = option('interval', 250);
+const INTERVAL_MS = option('interval', 1000);
 const WORKERS = option('workers', 2);
 const ADMIN_TOKEN = `bench-admin-${randomBytes(12).toString('hex')}`;
-const SERVER_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const SERVER_URL = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const WORKER_FILE = fileURLToPath(new URL('./subscriptions/worker.ts', import.meta.url));
 
 interface Scenario {
@@ -88,22 +88,27 @@ async function connect(scenario: Scenario, applicationId: string) {
   for (const [gateway, count] of scenario.split) {
     while ((await openSubscriptions(gateway)) < count) {
       if (Date.now() - started > 300_000) throw new Error('subscribers did not connect within 5 minutes');
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      // Not too often: each scrape of /metrics counts the open file descriptors (10,000 sockets).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
   return { workers, connectSeconds: (Date.now() - started) / 1000 };
 }
 
 async function run(scenario: Scenario, applicationId: string, sessionId: string) {
+  scenario.split = scenario.split.filter(([, count]) => count > 0);
   const rssBefore = await Promise.all(scenario.split.map(([gateway]) => gatewayRss(gateway)));
   const { workers, connectSeconds } = await connect(scenario, applicationId);
   const rssAfter = await Promise.all(scenario.split.map(([gateway]) => gatewayRss(gateway)));
+  const roundTrips: number[] = [];
   for (let seq = 0; seq < EVENTS; seq++) {
+    const sent = performance.now();
     await gql(
       scenario.writer,
       `mutation($a: ID!, $s: ID!, $data: JSON!) { createSessionEvent(applicationId: $a, sessionId: $s, data: $data) { id } }`,
       { a: applicationId, s: sessionId, data: { seq, sentAt: Date.now() } },
     );
+    roundTrips.push(performance.now() - sent);
     await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
   }
   for (const { child } of workers) child.send({ type: 'finish' });
@@ -119,6 +124,7 @@ async function run(scenario: Scenario, applicationId: string, sessionId: string)
     complete: reports.every((report) => report.complete),
     errors: reports.reduce((sum, report) => sum + report.errors, 0),
     connectSeconds: Number(connectSeconds.toFixed(1)),
+    mutationP50ms: percentile(roundTrips.sort((x, y) => x - y), 0.5),
     p50ms: percentile(latencies, 0.5),
     p99ms: percentile(latencies, 0.99),
     maxms: latencies.at(-1) ?? null,
@@ -138,16 +144,20 @@ try {
     .createSession.id;
   const results = [];
   results.push(await run({ name: 'one instance', split: [[a, SUBSCRIBERS]], writer: a }, app, session));
-  // Fresh processes for the second scenario, so RSS is not inherited from the first.
-  await a.stop();
-  gateways.length = 0;
-  const first = await startGateway(env);
-  const second = await startGateway(env);
-  gateways.push(first, second);
-  const half = Math.floor(SUBSCRIBERS / 2);
-  results.push(await run({ name: 'two instances', split: [[first, half], [second, SUBSCRIBERS - half]], writer: first }, app, session));
+  if (!process.argv.includes('--one-instance')) {
+    // Fresh processes for the second scenario, so RSS is not inherited from the first.
+    await a.stop();
+    gateways.length = 0;
+    const first = await startGateway(env);
+    const second = await startGateway(env);
+    gateways.push(first, second);
+    const half = Math.max(1, Math.floor(SUBSCRIBERS / 2));
+    const split: [Gateway, number][] = [[first, half], [second, SUBSCRIBERS - half]];
+    results.push(await run({ name: 'two instances', split, writer: first }, app, session));
+  }
   console.table(results);
-  console.log(JSON.stringify({ benchmark: 'subscriptions', cpus: (await import('node:os')).cpus().length, results }));
+  const os = await import('node:os');
+  console.log(JSON.stringify({ benchmark: 'subscriptions', cpus: os.cpus().length, loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))), results }));
 } finally {
   await Promise.allSettled(gateways.map((gateway) => gateway.stop()));
   await database.drop();

@@ -51,7 +51,7 @@ describe('bounded buffers', () => {
     const app = await createApplication(gw);
     const s = await session(app.id);
     const [admin] = (await gw.db.query.userTable.findMany({ where: { username: 'admin' } })) as any[];
-    const subscription = await hub().subscribe({ viewer: admin, applicationId: app.id });
+    const subscription = await hub().subscribe({ viewer: admin, applicationId: app.id, types: [EventType.SESSION_EVENT_CREATED] });
     const count = hub().subscriberCount;
     const delivered = await burst(app.id, s, 1);
     expect((await subscription.next()).value).toMatchObject({ position: delivered });

@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication, dataOf, unique } from './helpers/factories.ts';
+import { createApplication, dataOf, unique, userWithRole } from './helpers/factories.ts';
 import { onRealPostgres } from './helpers/database.ts';
 import { ADMIN_TOKEN, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { APPLICATION_EVENTS, CREATE_SESSION, CUSTOM_EVENT, positionOf, subscribeWs, wsClient, type Stream } from './helpers/live-clients.ts';
@@ -73,6 +73,29 @@ describe.skipIf(!onRealPostgres).each([
     await emit(5);
     await stream.untilEvents(5, 5000);
     expectExactlyInOrder(stream, 5);
+  });
+
+  it('stops delivering on one instance when a role is removed through the other', async () => {
+    const app = await createApplication(a);
+    const user = await userWithRole(a, app.id, app.roles.Manager!);
+    const session = dataOf(await a.gql(CREATE_SESSION, { input: { applicationId: app.id, name: unique('s') } })).createSession.id;
+    const client = wsClient(b, user.token);
+    cleanup.push(() => client.dispose());
+    const before = b.server.services.events.subscriberCount;
+    const stream = subscribeWs(client, APPLICATION_EVENTS, { a: app.id, types: ['SESSION_EVENT_CREATED'] });
+    while (b.server.services.events.subscriberCount === before) await new Promise((resolve) => setTimeout(resolve, 10));
+    dataOf(await a.gql(CUSTOM_EVENT, { a: app.id, s: session, data: { n: 0 } }));
+    await stream.untilEvents(1, 5000);
+    dataOf(
+      await a.gql(
+        `mutation($a: ID!, $r: ID!, $u: ID!) { removeRoleParticipant(applicationId: $a, roleId: $r, participant: { id: $u }) { id } }`,
+        { a: app.id, r: app.roles.Manager!, u: user.id },
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    dataOf(await a.gql(CUSTOM_EVENT, { a: app.id, s: session, data: { n: 1 } }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stream.events.map((e) => e.data.n)).toEqual([0]);
   });
 
   it('loses nothing when the listening connection is cut mid-stream, and notices within seconds', async () => {

@@ -130,6 +130,27 @@ describe('visibility at delivery time', () => {
     expect(hiddenEvents.some((e) => e.data?.secret)).toBe(false);
   });
 
+  it('stops at once when the subscriber loses its role (roles change without events)', async () => {
+    const app = await createApplication(gw);
+    const user = await userWithRole(gw, app.id, app.roles.Manager!);
+    const stream = await ws(user.token, APPLICATION_EVENTS, { a: app.id });
+    const s = await createSession(app.id);
+    await live(stream, app.id, s);
+    dataOf(
+      await gw.gql(
+        `mutation($a: ID!, $r: ID!, $u: ID!) { removeRoleParticipant(applicationId: $a, roleId: $r, participant: { id: $u }) { id } }`,
+        { a: app.id, r: app.roles.Manager!, u: user.id },
+      ),
+    );
+    await customEvent(app.id, s, { after: 'removal' });
+    // An admin stream proves the event was delivered where it may be.
+    const witness = await ws(ADMIN_TOKEN, APPLICATION_EVENTS, { a: app.id, types: ['SESSION_EVENT_CREATED'] });
+    const last = await customEvent(app.id, s, { last: true });
+    await witness.until((w) => w.events.some((e) => e.id === last.id));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stream.events.some((e) => e.data?.after || e.data?.last)).toBe(false);
+  });
+
   it('a Manager (session:read:any) sees every session; replay applies the same rules', async () => {
     const app = await createApplication(gw);
     const manager = await userWithRole(gw, app.id, app.roles.Manager!);
@@ -159,6 +180,25 @@ describe('visibility at delivery time', () => {
     const outsider = await ws(user.token, APPLICATION_EVENTS, { a: other.id });
     await outsider.untilEnded();
     expect(codesOf(outsider.results[0]!)).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('clean-up', () => {
+  it('releases the subscription when the client completes it, closes its socket, or aborts its SSE request', async () => {
+    const app = await createApplication(gw);
+    const baseline = hubCount();
+    const client = wsClient(gw, ADMIN_TOKEN);
+    const completed = await ws(ADMIN_TOKEN, APPLICATION_EVENTS, { a: app.id });
+    const onSocket = subscribeWs(client, APPLICATION_EVENTS, { a: app.id });
+    const overSse = await sse(ADMIN_TOKEN, APPLICATION_EVENTS, { a: app.id });
+    await registered(onSocket, baseline + 2);
+    expect(hubCount()).toBe(baseline + 3);
+    completed.dispose();
+    await client.dispose();
+    overSse.dispose();
+    const deadline = Date.now() + 5000;
+    while (hubCount() > baseline && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(hubCount()).toBe(baseline);
   });
 });
 

@@ -3,8 +3,8 @@
 // statements (permissions of the (user, application) pairs not known yet or stale, and the
 // sessions of the batch not known yet or stale). Sessions touched by an event that changes
 // who may see them (participant added, closed) are reloaded before that event is delivered.
-// Roles and group membership change without events, so everything is also re-read once it
-// is older than `ttlMs`.
+// Roles and group membership change without events: the hub clears the cache when told (see
+// hub.ts), and everything is re-read once older than `ttlMs` in case such a signal was lost.
 import { sql } from 'drizzle-orm';
 import { PERMISSIONS, expandPermissions, type Permission } from '../auth/permissions.ts';
 import type { Viewer } from '../auth/viewer.ts';
@@ -32,6 +32,7 @@ export class EventAccessCache {
   private readonly sessions = new Map<string, Cached<SessionFacts | null>>();
   /** Statements sent, so tests can prove that fan-out does not query per subscriber. */
   queries = 0;
+  private clearedAt = 0;
 
   constructor(
     private readonly db: Executor,
@@ -48,6 +49,18 @@ export class EventAccessCache {
     return sessionId ? (this.sessions.get(sessionId)?.value ?? null) : null;
   }
 
+  /**
+   * Roles or groups changed: everything is re-read before the next batch is delivered. Values
+   * stay until then, so a batch being prepared right now is never left without them.
+   */
+  clear(): void {
+    this.clearedAt = Date.now();
+  }
+
+  private fresh(cached: Cached<unknown> | undefined, now: number): boolean {
+    return !!cached && cached.loadedAt > this.clearedAt && now - cached.loadedAt < this.ttlMs;
+  }
+
   /** Forget the sessions whose visibility these events change. */
   invalidate(events: readonly EventRow[]): void {
     for (const event of events) {
@@ -62,8 +75,7 @@ export class EventAccessCache {
     for (const { viewer, applicationId } of pairs) {
       if (viewer.isAdmin) continue;
       const k = key(viewer.id, applicationId);
-      const cached = this.permissions.get(k);
-      if (cached && now - cached.loadedAt < this.ttlMs) continue;
+      if (this.fresh(this.permissions.get(k), now)) continue;
       wanted.set(k, { user_id: viewer.id, application_id: applicationId });
     }
     if (wanted.size === 0) return;
@@ -91,8 +103,7 @@ export class EventAccessCache {
     const wanted = new Set<string>();
     for (const event of events) {
       if (!event.sessionId || wanted.has(event.sessionId)) continue;
-      const cached = this.sessions.get(event.sessionId);
-      if (!cached || now - cached.loadedAt >= this.ttlMs) wanted.add(event.sessionId);
+      if (!this.fresh(this.sessions.get(event.sessionId), now)) wanted.add(event.sessionId);
     }
     if (wanted.size === 0) return;
     if (this.sessions.size > MAX_CACHED_SESSIONS) this.sweep(now);
@@ -118,7 +129,7 @@ export class EventAccessCache {
   }
 
   private sweep(now: number): void {
-    for (const [id, cached] of this.sessions) if (now - cached.loadedAt >= this.ttlMs) this.sessions.delete(id);
+    for (const [id, cached] of this.sessions) if (!this.fresh(cached, now)) this.sessions.delete(id);
   }
 }
 

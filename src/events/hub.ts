@@ -17,6 +17,9 @@
 // ends the replay, pending events at or below the last replayed position are dropped and the
 // rest follow in order. Without `after`, a subscriber starts live at H.
 //
+// Roles and groups change without events: the instance that changed them broadcasts `access`
+// on the same channel and every instance drops its cached permissions and participants.
+//
 // With Redis, PostgreSQL's NOTIFY is not listened to: the instance that committed publishes
 // after commit (`committed()`, called by the GraphQL layer once a mutation has finished, i.e.
 // after its transaction committed). Writers outside GraphQL are caught by the safety poll.
@@ -47,7 +50,7 @@ export interface EventHubOptions {
   bufferSize?: number;
   /** Safety poll of the log, in case a wake-up was lost. */
   pollIntervalMs?: number;
-  /** How often the LISTEN connection is checked; a dead one is noticed within about twice this. */
+  /** How often the LISTEN connection is checked; a half-open one is replaced within this plus 5 s (a closed one at once). */
   heartbeatMs?: number;
   /** How long permissions and session participation are trusted without an event saying otherwise. */
   accessTtlMs?: number;
@@ -125,6 +128,7 @@ export class EventHub {
         if (position === null || position > this.head) this.read();
       },
       listening: () => this.read(),
+      accessChanged: () => this.access.clear(),
     });
     const pollMs = this.options.pollIntervalMs ?? 5000;
     if (pollMs > 0) {
@@ -160,8 +164,14 @@ export class EventHub {
 
   /** Call after a transaction that appended events has committed (wakes other instances over Redis). */
   committed(): void {
-    this.wakeSource?.publish();
+    this.wakeSource?.publish('events');
     this.read();
+  }
+
+  /** Call after roles or group membership changed: every instance re-reads permissions and participants. */
+  accessChanged(): void {
+    this.access.clear();
+    this.wakeSource?.publish('access');
   }
 
   /**

@@ -5,7 +5,7 @@
 // - PostgreSQL: a dedicated connection that LISTENs (built from the pool's options, as
 //   postgres.js `sql.listen` does, but owned here so that a failed re-listen during a database
 //   restart is retried instead of silently given up). A heartbeat query on that connection
-//   notices a dead or half-open link within `heartbeatMs`; the connection is then replaced.
+//   that goes unanswered for 5 s replaces a half-open link; a closed one is replaced at once.
 // - PGlite: its in-process `listen`.
 // - Redis: a subscriber connection (ioredis re-subscribes by itself; `ready` reports it). The
 //   database NOTIFY still fires but nobody listens; the instance that committed publishes.
@@ -18,6 +18,8 @@ import { EVENTS_CHANNEL } from './log.ts';
 export interface WakeHandlers {
   /** A hint that events up to `position` (when known) committed. */
   wake(position: number | null): void;
+  /** Roles or groups changed somewhere: cached permissions and participants are stale. */
+  accessChanged(): void;
   /** The source is listening again after a start or a loss: catch up. */
   listening(): void;
 }
@@ -25,9 +27,21 @@ export interface WakeHandlers {
 export interface WakeSource {
   readonly kind: 'postgres' | 'pglite' | 'redis';
   start(handlers: WakeHandlers): Promise<void>;
-  /** Called by the instance that committed events, after commit. */
-  publish(): void;
+  /**
+   * Called after commit by the instance that committed: `events` (needed only where the
+   * database's own NOTIFY is not listened to) or `access` (roles or groups changed).
+   */
+  publish(signal: WakeSignal): void;
   stop(): Promise<void>;
+}
+
+export type WakeSignal = 'events' | 'access';
+const ACCESS_SIGNAL = 'access';
+
+/** Routes a payload: a position (or nothing) wakes the reader, `access` drops cached access. */
+function deliver(handlers: WakeHandlers | null, payload: string): void {
+  if (payload === ACCESS_SIGNAL) handlers?.accessChanged();
+  else handlers?.wake(positionOf(payload));
 }
 
 /** Prefix of the LISTEN connection's application_name; the hub's instance id follows. */
@@ -47,6 +61,7 @@ export class PostgresWake implements WakeSource {
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
   private attempt = 0;
+  private checking = false;
 
   constructor(
     private readonly pool: postgres.Sql,
@@ -74,7 +89,7 @@ export class PostgresWake implements WakeSource {
       connect_timeout: Math.max(1, Math.ceil(this.heartbeatMs / 1000)),
       connection: { ...options.connection, application_name: this.applicationName },
       onnotify: (channel: string, payload: string) => {
-        if (channel === EVENTS_CHANNEL && client === this.client) this.handlers?.wake(positionOf(payload));
+        if (channel === EVENTS_CHANNEL && client === this.client) deliver(this.handlers, payload);
       },
       onclose: () => {
         if (client === this.client) this.lost(client, 'connection closed');
@@ -94,10 +109,12 @@ export class PostgresWake implements WakeSource {
 
   private async checkAlive(): Promise<void> {
     const client = this.client;
-    if (!client || this.retry) return;
+    if (!client || this.retry || this.checking) return;
+    this.checking = true;
     let timer: NodeJS.Timeout | undefined;
+    // Generous: a busy event loop (a large fan-out) delays the answer without the link being dead.
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('heartbeat timed out')), this.heartbeatMs);
+      timer = setTimeout(() => reject(new Error('heartbeat timed out')), Math.max(5000, 2.5 * this.heartbeatMs));
     });
     try {
       await Promise.race([client`select 1`, timeout]);
@@ -105,6 +122,7 @@ export class PostgresWake implements WakeSource {
       if (client === this.client) this.lost(client, error instanceof Error ? error.message : String(error));
     } finally {
       clearTimeout(timer);
+      this.checking = false;
     }
   }
 
@@ -123,8 +141,12 @@ export class PostgresWake implements WakeSource {
     }, delay);
   }
 
-  publish(): void {
-    // NOTIFY in appendEvents already wakes every instance, this one included.
+  publish(signal: WakeSignal): void {
+    // For events, the NOTIFY in appendEvents already woke every instance, this one included.
+    if (signal !== ACCESS_SIGNAL) return;
+    this.pool`select pg_notify(${EVENTS_CHANNEL}, ${ACCESS_SIGNAL})`.catch((error) =>
+      this.logger.warn({ err: error }, 'could not announce an access change'),
+    );
   }
 
   async stop(): Promise<void> {
@@ -144,11 +166,12 @@ export class PgliteWake implements WakeSource {
   constructor(private readonly pglite: PGlite) {}
 
   async start(handlers: WakeHandlers): Promise<void> {
-    this.unlisten = await this.pglite.listen(EVENTS_CHANNEL, (payload) => handlers.wake(positionOf(payload)));
+    this.unlisten = await this.pglite.listen(EVENTS_CHANNEL, (payload) => deliver(handlers, payload));
     handlers.listening();
   }
 
-  publish(): void {}
+  /** One process: the hub has already acted on its own signals. */
+  publish(_signal: WakeSignal): void {}
 
   async stop(): Promise<void> {
     if (this.pglite.closed) return;
@@ -178,7 +201,7 @@ export class RedisWake implements WakeSource {
     subscriber.on('error', (error) => this.logger.warn({ err: error }, 'redis subscriber error'));
     publisher.on('error', (error) => this.logger.warn({ err: error }, 'redis publisher error'));
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) handlers.wake(positionOf(message));
+      if (channel === this.channel) deliver(handlers, message);
     });
     await subscriber.subscribe(this.channel);
     // After a reconnect ioredis reports `ready` and then subscribes again; our own subscribe is
@@ -192,8 +215,8 @@ export class RedisWake implements WakeSource {
     handlers.listening();
   }
 
-  publish(): void {
-    this.publisher?.publish(this.channel, '').catch((error) => this.logger.warn({ err: error }, 'redis publish failed'));
+  publish(signal: WakeSignal): void {
+    this.publisher?.publish(this.channel, signal === ACCESS_SIGNAL ? ACCESS_SIGNAL : '').catch((error) => this.logger.warn({ err: error }, 'redis publish failed'));
   }
 
   async stop(): Promise<void> {
