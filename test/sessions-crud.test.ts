@@ -64,7 +64,9 @@ describe('createSession', () => {
   it('needs session:create', async () => {
     const app = await createApplication(gw);
     const reader = await userWithRole(gw, app.id, await createRole(gw, app.id, ['application:read', 'session:read:any']));
-    expect(codesOf(await gw.gql(CREATE, { input: { applicationId: app.id, name: 'x' } }, reader.token))).toEqual(['FORBIDDEN']);
+    const refused = await gw.gql(CREATE, { input: { applicationId: app.id, name: 'x' } }, reader.token);
+    expect(codesOf(refused)).toEqual(['FORBIDDEN']);
+    expect(refused.errors![0]).toMatchObject({ path: ['createSession'], locations: [{ line: 1 }] });
   });
 });
 
@@ -75,7 +77,9 @@ describe('visibility', () => {
     const bob = await userWithRole(gw, app.id, app.roles.User!);
     const mine = await createSession(app.id, {}, alice.token);
     const other = await createSession(app.id, {}, bob.token);
-    expect(codesOf(await gw.gql(GET, { a: app.id, s: other.id }, alice.token))).toEqual(['NOT_FOUND']);
+    const hidden = await gw.gql(GET, { a: app.id, s: other.id }, alice.token);
+    expect(codesOf(hidden)).toEqual(['NOT_FOUND']);
+    expect(hidden.errors![0]!.path).toEqual(['session']);
     expect(dataOf(await gw.gql(GET, { a: app.id, s: mine.id }, alice.token)).session.id).toBe(mine.id);
     const list = dataOf(await gw.gql(`query($a: ID!) { sessions(applicationId: $a) { totalCount edges { node { id } } } }`, { a: app.id }, alice.token));
     expect(list.sessions.edges.map((e: any) => e.node.id)).toEqual([mine.id]);

@@ -32,7 +32,17 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
   }
   if (original instanceof GraphQLError) {
     const code = original.extensions?.code;
-    if (typeof code === 'string' && SPEC_CODES.has(code)) return original;
+    if (typeof code === 'string' && SPEC_CODES.has(code)) {
+      // Thrown as a GraphQLError (scope-auth): keep it, but with the field's location and path.
+      if (original.path || !graphQLError?.path) return original;
+      return new GraphQLError(original.message, {
+        nodes: graphQLError.nodes,
+        source: graphQLError.source,
+        positions: graphQLError.positions,
+        path: graphQLError.path,
+        extensions: original.extensions,
+      });
+    }
     if (!original.originalError || typeof code === 'string') {
       // Parse, validation and variable coercion errors: the client's input is at fault.
       return new GraphQLError(original.message, {
