@@ -216,6 +216,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       // bytes and row): let them finish before the caller closes the database.
       await drain.settled(SETTLE_AFTER_CUT_MS);
       await closed;
+      await services.storage.close?.().catch((error) => logger.error({ err: error }, 'shutdown: closing storage failed'));
       server = null;
       drain = null;
     },
