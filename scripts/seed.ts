@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { seedDemo } from '../src/demo/seed.ts';
+import { createStorage } from '../src/storage/index.ts';
 
 const config = loadConfig();
 const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite') });
 await database.migrate();
-const seed = await seedDemo(database.db);
+const seed = await seedDemo(database.db, { storage: createStorage(config) });
 await database.close();
 console.log(seed.created ? `demo data created; admin token: ${seed.adminToken}` : 'demo data already present');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { seedDemo } from './demo/seed.ts';
+import { createStorage } from './storage/index.ts';
 import { ensureBuiltinAdmin } from './domain/identity.ts';
 import { createLogger } from './http/observability.ts';
 import { buildServer } from './server.ts';
@@ -29,7 +30,7 @@ if (config.adminToken) await ensureBuiltinAdmin(database.db);
 let demoToken: string | null = null;
 if (config.demo) {
   const tokenFile = join(config.dataDir, 'demo-token');
-  const seed = await seedDemo(database.db);
+  const seed = await seedDemo(database.db, { storage: createStorage(config) });
   if (seed.adminToken) writeFileSync(tokenFile, seed.adminToken, { mode: 0o600 });
   demoToken = seed.adminToken ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null);
 }

@@ -49,8 +49,6 @@ export interface GatewayServer {
   stop(options?: { timeoutMs?: number }): Promise<void>;
   /** Registers a closer that stop() runs after the HTTP requests drained, in registration order. */
   onShutdown(closer: () => Promise<void> | void): void;
-  /** The HTTP server once started (transports attach their `upgrade` handling here). */
-  readonly httpServer: Server | null;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   services: Services;
   base: ContextBase;
@@ -158,9 +156,6 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     yoga,
     services,
     base,
-    get httpServer() {
-      return server;
-    },
     onShutdown(closer) {
       closers.push(closer);
     },

@@ -148,4 +148,32 @@ describe('cost', () => {
     expect(large).toBe(small);
     expect(large).toBeLessThanOrEqual(5);
   });
+
+  it('reads the histories of a page of sessions in a fixed number of statements', async () => {
+    const app = await createApplication(gw);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const s = dataOf(await gw.gql(`mutation($i: CreateSessionInput!) { createSession(input: $i) { id } }`, { i: { applicationId: app.id, name: `s${i}` } })).createSession.id;
+      for (let j = 0; j <= i % 4; j++) {
+        dataOf(await gw.gql(`mutation($a: ID!, $s: ID!, $d: JSON!) { patchSessionData(applicationId: $a, sessionId: $s, data: $d) }`, { a: app.id, s, d: { j } }));
+      }
+      ids.push(s);
+    }
+    const query = `query($a: ID!, $n: Int) { sessions(applicationId: $a, first: $n) { edges { node { id
+      events(first: 2, types: [SESSION_DATA_UPDATED]) { edges { node { sessionId ... on SessionDataEvent { data } } } pageInfo { hasNextPage } } } } } }`;
+    const run = async (n: number) => {
+      const before = gw.database.handle.statements.count;
+      const page = dataOf(await gw.gql(query, { a: app.id, n })).sessions.edges.map((e: any) => e.node);
+      return { page, statements: gw.database.handle.statements.count - before };
+    };
+    const small = await run(2);
+    const large = await run(12);
+    expect(large.statements).toBe(small.statements);
+    for (const session of large.page) {
+      const patches = ids.indexOf(session.id) % 4 + 1;
+      expect(session.events.edges.map((e: any) => e.node.data.j)).toEqual([0, 1].slice(0, Math.min(patches, 2)));
+      expect(session.events.edges.every((e: any) => e.node.sessionId === session.id)).toBe(true);
+      expect(session.events.pageInfo.hasNextPage).toBe(patches > 2);
+    }
+  });
 });

@@ -4,6 +4,8 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { applicationTable, roleTable } from '../db/schema.ts';
 import { addRoleParticipant, createApplication } from '../domain/applications.ts';
+import type { BlobStorage } from '../storage/types.ts';
+import { seedDemoMedia } from './media.ts';
 import { seedDemoSessions } from './sessions.ts';
 import { addGroupMember, createApiToken, createGroup, createUser, ensureBuiltinAdmin } from '../domain/identity.ts';
 
@@ -24,7 +26,8 @@ export function extendDemo(extension: DemoExtension): void {
   extensions.push(extension);
 }
 
-export async function seedDemo(db: Database): Promise<DemoSeed> {
+/** `storage`: where demo photos go; without it the demo has no media. */
+export async function seedDemo(db: Database, options: { storage?: BlobStorage } = {}): Promise<DemoSeed> {
   const [existing] = await db.select().from(applicationTable).where(eq(applicationTable.name, DEMO_APPLICATION));
   if (existing) return { created: false, adminToken: null, applicationId: existing.id, users: {} };
 
@@ -54,6 +57,7 @@ export async function seedDemo(db: Database): Promise<DemoSeed> {
 
   await seedDemoSessions(db, application.id, users);
   const seed: DemoSeed = { created: true, adminToken: token, applicationId: application.id, users };
+  if (options.storage) await seedDemoMedia(db, options.storage, seed);
   for (const extension of extensions) await extension(db, seed);
   return seed;
 }

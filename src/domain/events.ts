@@ -1,6 +1,6 @@
 // Reading the event log: pages of stored history in cursor order, only what the viewer may
 // read. Live delivery (src/events/) uses the same visibility rules.
-import { and, asc, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Permission } from '../auth/permissions.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Executor } from '../db/client.ts';
@@ -79,4 +79,33 @@ export async function readEvents(db: Executor, query: EventPageQuery): Promise<E
     .where(and(...conditions))
     .orderBy(asc(eventTable.position))
     .limit(query.limit);
+}
+
+/**
+ * The first `limit` readable events of each of many sessions, in one statement (a window over
+ * the sessions' events), so a list of sessions with their histories costs a fixed number of
+ * statements.
+ */
+export async function readSessionsEvents(
+  db: Executor,
+  query: Omit<EventPageQuery, 'sessionId' | 'applicationId'> & { sessionIds: string[] },
+): Promise<Map<string, EventRow[]>> {
+  const conditions = [inArray(eventTable.sessionId, query.sessionIds), gt(eventTable.position, query.afterPosition), query.readable];
+  if (query.types?.length) conditions.push(inArray(eventTable.type, [...query.types]));
+  const ranked = db
+    .select({
+      ...getColumns(eventTable),
+      rank: sql<number>`row_number() over (partition by ${eventTable.sessionId} order by ${eventTable.position})`.as('rank'),
+    })
+    .from(eventTable)
+    .where(and(...conditions))
+    .as('ranked');
+  const rows = await db.select().from(ranked).where(lte(ranked.rank, query.limit)).orderBy(asc(ranked.position));
+  const bySession = new Map<string, EventRow[]>();
+  for (const { rank: _rank, ...row } of rows) {
+    const list = bySession.get(row.sessionId!) ?? [];
+    list.push(row as EventRow);
+    bySession.set(row.sessionId!, list);
+  }
+  return bySession;
 }

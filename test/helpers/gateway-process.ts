@@ -1,5 +1,7 @@
-// The gateway as people run it (`npm start` = `tsx src/main.ts`), as a child process over a
-// fresh database, with a few raw HTTP tools for the shutdown tests.
+// The gateway as people run it (`npm start` = `node --import tsx src/main.ts`), as a child
+// process over a fresh database, with a few raw HTTP tools for the shutdown tests.
+// Not the `tsx` CLI: it runs the program in a second process and, when that one does not
+// acknowledge a relayed SIGTERM within 30 ms (a busy event loop), SIGKILLs it — no graceful stop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
@@ -11,7 +13,6 @@ import { createTestDatabase, onRealPostgres, type TestDatabase } from './databas
 import { ADMIN_TOKEN } from './gateway.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
-const tsx = join(root, 'node_modules/.bin/tsx');
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -47,7 +48,7 @@ export async function freshStore(): Promise<Store> {
 /** Starts the gateway process, over a fresh database unless `store` names one already used. */
 export async function startProcess(env: Record<string, string> = {}, store?: Store): Promise<GatewayProcess> {
   const { dataDir, database } = store ?? (await freshStore());
-  const child = spawn(tsx, ['src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH!,

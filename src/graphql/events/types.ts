@@ -1,16 +1,37 @@
 // Event types over the rows of the event log, and the reads of its history: `events` and
 // `Session.events`. Payloads are snapshots taken in the transaction of the change.
 import { EVENT_TYPES, EventType as EventTypes, encodeEventCursor, type EventRow, type EventType as EventTypeName } from '../../events/log.ts';
-import { positionAfter, eventReadable, readEvents } from '../../domain/events.ts';
+import { eventReadable, positionAfter, readEvents, readSessionsEvents } from '../../domain/events.ts';
 import { notFound } from '../../domain/errors.ts';
 import type { SessionSnapshot } from '../../domain/sessions.ts';
+import { batchLoader } from '../batch.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { Session } from '../sessions/types.ts';
 
+const EVENT_TYPE_DESCRIPTIONS: Record<EventTypeName, string> = {
+  SESSION_CREATED: 'A session was created.',
+  SESSION_UPDATED: 'The name or description of a session changed.',
+  SESSION_PROPERTIES_UPDATED: 'The properties of a session were replaced.',
+  SESSION_DATA_UPDATED: 'A merge patch was applied to the session data.',
+  SESSION_EVENT_CREATED: 'A custom event was recorded on a session.',
+  SESSION_PARTICIPANT_ADDED: 'A user or group joined a session.',
+  SESSION_CLOSED: 'A session was closed.',
+  APPLICATION_MEDIA_CREATED: 'Application media was uploaded.',
+  APPLICATION_MEDIA_UPDATED: 'The title or content of application media changed.',
+  APPLICATION_MEDIA_DELETED: 'Application media was deleted for good.',
+  SESSION_MEDIA_CREATED: 'Session media was created (status UPLOADING).',
+  SESSION_MEDIA_UPDATED: 'Session media changed: its bytes are stored (READY), or its title, labels or properties.',
+  SESSION_MEDIA_ANNOTATION_CREATED: 'An annotation was added to a photo.',
+  SESSION_MEDIA_ANNOTATION_DELETED: 'An annotation was removed from a photo.',
+  SESSION_MEDIA_ARCHIVED: 'Session media was archived: hidden from every read, still stored.',
+  SESSION_MEDIA_UNARCHIVED: 'Archived session media was restored.',
+  SESSION_MEDIA_DELETED: 'Session media was deleted for good.',
+};
+
 export const EventTypeEnum = builder.enumType('EventType', {
   description: 'What an event records.',
-  values: Object.fromEntries(EVENT_TYPES.map((type) => [type, { description: type.toLowerCase().replaceAll('_', ' ') + '.' }])),
+  values: Object.fromEntries(EVENT_TYPES.map((type) => [type, { description: EVENT_TYPE_DESCRIPTIONS[type] }])),
 });
 
 const LIFECYCLE = new Set<string>([
@@ -104,29 +125,52 @@ interface PageArgs {
   after?: string | null;
 }
 
-/** One page of readable events; one statement beyond the viewer's permissions (memoised). */
-async function eventPage(ctx: Context, args: PageArgs) {
+/** The page's size and the reader's filter, shared by `events` and `Session.events`. */
+async function pageQuery(ctx: Context, args: PageArgs) {
   const permissions = (await ctx.access!.permissionsIn(args.applicationId)) ?? new Set();
-  const first = Math.min(Math.max(args.first ?? DEFAULT_PAGE, 0), MAX_PAGE);
-  const rows = await readEvents(ctx.db, {
-    applicationId: args.applicationId,
-    sessionId: args.sessionId,
+  return {
+    first: Math.min(Math.max(args.first ?? DEFAULT_PAGE, 0), MAX_PAGE),
     types: args.types as EventTypeName[] | null,
     afterPosition: await positionAfter(ctx.db, args.after),
-    limit: first + 1,
     readable: eventReadable(ctx.viewer!, permissions),
-  });
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ cursor: encodeEventCursor(Number(node.position)), node }));
+  };
+}
+
+/** A connection from rows read one beyond the page size. */
+function connectionOf(rows: EventRow[], first: number, after: string | null | undefined) {
+  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeEventCursor(Number(node.position)), node }));
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > first,
-      hasPreviousPage: !!args.after,
+      hasPreviousPage: !!after,
       startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? args.after ?? null,
+      endCursor: edges.at(-1)?.cursor ?? after ?? null,
     },
   };
+}
+
+/** One page of readable events; one statement beyond the viewer's permissions (memoised). */
+async function eventPage(ctx: Context, args: PageArgs) {
+  const page = await pageQuery(ctx, args);
+  const rows = await readEvents(ctx.db, { ...page, applicationId: args.applicationId, sessionId: args.sessionId, limit: page.first + 1 });
+  return connectionOf(rows, page.first, args.after);
+}
+
+/** `Session.events` of every session of a request with the same arguments, in one statement. */
+async function sessionEventPage(ctx: Context, args: PageArgs & { sessionId: string }) {
+  const key = JSON.stringify([args.applicationId, args.types ?? null, args.first ?? null, args.after ?? null]);
+  const load = batchLoader(
+    ctx,
+    `sessionEvents:${key}`,
+    async (sessionIds) => {
+      const page = await pageQuery(ctx, args);
+      return readSessionsEvents(ctx.db, { ...page, sessionIds, limit: page.first + 1 });
+    },
+    [] as EventRow[],
+  );
+  const rows = await load(args.sessionId);
+  return connectionOf(rows, Math.min(Math.max(args.first ?? DEFAULT_PAGE, 0), MAX_PAGE), args.after);
 }
 
 builder.queryField('events', (t) =>
@@ -165,7 +209,7 @@ builder.drizzleObjectField(Session, 'events', (t) =>
     },
     resolve: (session, args, ctx) => {
       if (!ctx.viewer) throw notFound('Session');
-      return eventPage(ctx, { ...args, applicationId: session.applicationId, sessionId: session.id });
+      return sessionEventPage(ctx, { ...args, applicationId: session.applicationId, sessionId: session.id });
     },
   }),
 );
