@@ -143,8 +143,17 @@ describe('cost', () => {
     for (let i = 0; i < 50; i++) {
       dataOf(await gw.gql(`mutation($i: CreateSessionInput!) { createSession(input: $i) { id } }`, { i: { applicationId: app.id, name: `s${i}` } }));
     }
-    const small = await count(2);
-    const large = await count(50);
+    // The event hub reads the new events after each wake-up on the same pool, so its
+    // statements can land in a measuring window: wait until it is quiet, and keep the lowest
+    // of a few measurements.
+    let last = -1;
+    while (last !== gw.database.handle.statements.count) {
+      last = gw.database.handle.statements.count;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const lowest = async (n: number) => Math.min(await count(n), await count(n), await count(n));
+    const small = await lowest(2);
+    const large = await lowest(50);
     expect(large).toBe(small);
     expect(large).toBeLessThanOrEqual(5);
   });

@@ -36,6 +36,9 @@ export interface DatabaseOptions {
   max?: number;
 }
 
+/** Advisory lock key serialising migrations across instances: 'skym' as int. */
+const MIGRATION_LOCK = 0x736b796d;
+
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const statements = { count: 0 };
   const logger = { logQuery: () => void statements.count++ };
@@ -53,7 +56,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       sql,
       pglite: null,
       migrate: async () => {
-        await migratePostgres(db as never, { migrationsFolder });
+        // Instances starting together take turns: a session-level advisory lock on a
+        // connection of its own, held while the pool applies the migrations.
+        const lock = await sql.reserve();
+        try {
+          await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+          await migratePostgres(db as never, { migrationsFolder });
+        } finally {
+          await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+          lock.release();
+        }
       },
       close: () => sql.end({ timeout: 5 }),
     };
