@@ -45,6 +45,27 @@ describe('media permissions', () => {
     expect(codesOf(response)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
   });
 
+  it('gates the fields of event snapshots the same way, at a fixed cost per page', async () => {
+    const query = `query($a: ID!, $s: ID!) { events(applicationId: $a, sessionId: $s, types: [SESSION_MEDIA_CREATED, SESSION_MEDIA_UPDATED]) {
+      edges { node { ... on MediaEvent { media { id title labels } } } } } }`;
+    const response = await gw.gql(query, { a: place.applicationId, s: place.sessionId }, titleOnly.token);
+    const snapshots = response.data?.events.edges.map((e: any) => e.node.media);
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    expect(snapshots.every((m: any) => m.title === 'Valve' && m.labels === null)).toBe(true);
+    expect(new Set(codesOf(response))).toEqual(new Set(['FORBIDDEN']));
+    // Measured once the live fan-out (which shares the statement counter) has settled.
+    const statements = gw.database.handle.statements;
+    const cost = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = statements.count;
+      await gw.gql(query, { a: place.applicationId, s: place.sessionId }, titleOnly.token);
+      return statements.count - before;
+    };
+    const one = await cost();
+    for (let i = 0; i < 3; i++) await uploadPhoto(gw, place, { title: 'Valve' });
+    expect(await cost()).toBe(one);
+  });
+
   it('gates the download like the url field', async () => {
     const response = await fetch(`${gw.url}/media/${photo.id}/content`, { headers: { authorization: `Bearer ${readerNoMedia.token}` } });
     expect(response.status).toBe(403);

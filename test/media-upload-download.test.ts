@@ -82,6 +82,13 @@ describe('media upload and download', () => {
     expect(beyond.headers.get('content-range')).toBe(`bytes */${bytes.length}`);
   });
 
+  it('answers HEAD with the headers alone', async () => {
+    const response = await fetch(`${gw.url}/media/${media.id}/content`, { method: 'HEAD', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(bytes.length));
+    expect((await response.arrayBuffer()).byteLength).toBe(0);
+  });
+
   it('needs a token or a signature', async () => {
     expect((await fetch(`${gw.url}/media/${media.id}/content`)).status).toBe(401);
   });

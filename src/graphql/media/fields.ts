@@ -3,6 +3,7 @@
 import { mayReadMedia } from '../../domain/media-access.ts';
 import type { MediaWithAnnotations } from '../../domain/media.ts';
 import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
 import { MediaEvent } from '../events/types.ts';
 import { Session } from '../sessions/types.ts';
 import { galleryFilter, LabelMatch, Media, MediaConnection, MediaSource } from './types.ts';
@@ -26,6 +27,21 @@ builder.drizzleObjectField(Session, 'media', (t) =>
   ),
 );
 
+/** Per request and place, so a page of media events costs one check per session, not per event. */
+const readable = new WeakMap<Context, Map<string, Promise<boolean>>>();
+
+function mayRead(ctx: Context, media: MediaWithAnnotations): Promise<boolean> {
+  let memo = readable.get(ctx);
+  if (!memo) readable.set(ctx, (memo = new Map()));
+  const key = `${media.applicationId}/${media.sessionId ?? ''}`;
+  let found = memo.get(key);
+  if (!found) {
+    found = mayReadMedia(ctx.db, ctx.viewer!, media, ctx.access);
+    memo.set(key, found);
+  }
+  return found;
+}
+
 builder.objectField(MediaEvent, 'media', (t) =>
   t.field({
     type: Media,
@@ -35,7 +51,7 @@ builder.objectField(MediaEvent, 'media', (t) =>
     resolve: async (row, _args, ctx) => {
       const snapshot = (row.payload as { media?: MediaWithAnnotations | null } | null)?.media ?? null;
       if (!snapshot || !ctx.viewer) return null;
-      return (await mayReadMedia(ctx.db, ctx.viewer, snapshot, ctx.access)) ? snapshot : null;
+      return (await mayRead(ctx, snapshot)) ? snapshot : null;
     },
   }),
 );
