@@ -7,7 +7,7 @@
 //   npm run bench -- subscriptions [--subscribers 10000] [--events 20] [--interval 1000] [--workers 2] [--one-instance]
 //
 // Gateways run as child processes (`tsx src/main.ts`) on a fresh database of
-// BENCH_DATABASE_URL (else DATABASE_URL, TEST_DATABASE_URL, postgres://postgres@127.0.0.1:5432/postgres),
+// BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres),
 // dropped afterwards. Subscribers live in `--workers` child processes so that the clients'
 // work does not stall the measuring process.
 import { fork } from 'node:child_process';
@@ -29,7 +29,7 @@ const EVENTS = option('events', 20);
 const INTERVAL_MS = option('interval', 1000);
 const WORKERS = option('workers', 2);
 const ADMIN_TOKEN = `bench-admin-${randomBytes(12).toString('hex')}`;
-const SERVER_URL = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const SERVER_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const WORKER_FILE = fileURLToPath(new URL('./subscriptions/worker.ts', import.meta.url));
 
 interface Scenario {

@@ -50,9 +50,10 @@ describe.skipIf(!onRealPostgres)('a silent LISTEN connection (needs the real ser
     proxy = freezableProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.host = `127.0.0.1:${await proxy.listen()}`;
     proxied = await openDatabase({ url: url.toString(), max: 1 });
-    // Reads go straight to the database; only the LISTEN connection (built from `sql`) goes through the proxy.
+    // Reads go straight to the database; only the LISTEN connection goes through the proxy.
     hub = new EventHub({
-      database: { ...database.handle, sql: proxied.sql },
+      database: database.handle,
+      listenVia: proxied.sql,
       logger: pino({ level: 'silent' }),
       pollIntervalMs: 0,
       heartbeatMs: 500,

@@ -117,6 +117,8 @@ describe('visibility at delivery time', () => {
     await live(stream, app.id, own);
     const hidden = await createSession(app.id);
     await customEvent(app.id, hidden, { secret: 1 });
+    // Once a later event of its own arrived, the hub has dispatched the secret one (in order).
+    await live(stream, app.id, own);
     dataOf(
       await gw.gql(
         `mutation($a: ID!, $s: ID!, $u: ID!) { addSessionParticipant(applicationId: $a, sessionId: $s, participant: { id: $u }) { id } }`,

@@ -30,12 +30,14 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Viewer } from '../auth/viewer.ts';
-import type { DatabaseHandle } from '../db/client.ts';
+import type postgres from 'postgres';
+import type { Database, DatabaseHandle } from '../db/client.ts';
 import { eventTable } from '../db/schema.ts';
 import { badInput } from '../domain/errors.ts';
 import { rowsOf } from '../domain/rows.ts';
 import type { GatewayMetrics } from '../http/observability.ts';
 import { EventAccessCache } from './access-cache.ts';
+import { backgroundDatabase } from './background-db.ts';
 import { decodeEventCursor, type EventRow, type EventType } from './log.ts';
 import { EventSubscription, type EventFilter, type StreamSource } from './subscription.ts';
 import { mayReadEvent } from './visibility.ts';
@@ -54,6 +56,8 @@ export interface EventHubOptions {
   heartbeatMs?: number;
   /** How long permissions and session participation are trusted without an event saying otherwise. */
   accessTtlMs?: number;
+  /** Where the LISTEN connection goes (its options are copied); the database's own pool by default. */
+  listenVia?: postgres.Sql | null;
 }
 
 export interface SubscribeInput {
@@ -80,9 +84,11 @@ export class EventHub {
   private readAgain = false;
   private started = false;
   private readonly source: StreamSource;
+  private readonly db: Database;
 
   constructor(private readonly options: EventHubOptions) {
-    this.access = new EventAccessCache(options.database.db, options.accessTtlMs ?? 10_000);
+    this.db = backgroundDatabase(options.database);
+    this.access = new EventAccessCache(this.db, options.accessTtlMs ?? 10_000);
     this.bufferSize = options.bufferSize ?? 1000;
     this.source = {
       readPage: (filter, position, limit) => this.readPage(filter, position, limit),
@@ -141,12 +147,13 @@ export class EventHub {
   private async createWakeSource(): Promise<WakeSource> {
     const { database, logger, redisUrl } = this.options;
     if (redisUrl) {
-      const [row] = rowsOf<{ name: string }>(await database.db.execute(sql`select current_database() as name`));
+      const [row] = rowsOf<{ name: string }>(await this.db.execute(sql`select current_database() as name`));
       return new RedisWake(redisUrl, `skylight_events:${row?.name ?? 'default'}`, logger, this.instanceId);
     }
-    if (database.sql) {
+    const listenVia = this.options.listenVia ?? database.sql;
+    if (listenVia) {
       const applicationName = `${LISTENER_APPLICATION_NAME}-${this.instanceId}`;
-      return new PostgresWake(database.sql, logger, this.options.heartbeatMs ?? 2000, applicationName);
+      return new PostgresWake(listenVia, logger, this.options.heartbeatMs ?? 2000, applicationName);
     }
     if (database.pglite) return new PgliteWake(database.pglite);
     throw new Error('The event hub needs a PostgreSQL or PGlite database');
@@ -231,7 +238,7 @@ export class EventHub {
   private async readLoop(): Promise<void> {
     for (;;) {
       this.readAgain = false;
-      const rows = await this.options.database.db
+      const rows = await this.db
         .select()
         .from(eventTable)
         .where(gt(eventTable.position, this.head))
@@ -284,7 +291,7 @@ export class EventHub {
     const conditions: SQL[] = [eq(eventTable.applicationId, filter.applicationId), gt(eventTable.position, position)];
     if (filter.sessionId) conditions.push(eq(eventTable.sessionId, filter.sessionId));
     if (filter.types) conditions.push(inArray(eventTable.type, [...filter.types]));
-    return this.options.database.db
+    return this.db
       .select()
       .from(eventTable)
       .where(and(...conditions))
@@ -304,7 +311,7 @@ export class EventHub {
 
   private async maxPosition(): Promise<number> {
     const [row] = rowsOf<{ position: string | number | null }>(
-      await this.options.database.db.execute(sql`select max(position) as position from event`),
+      await this.db.execute(sql`select max(position) as position from event`),
     );
     return Number(row?.position ?? 0);
   }
