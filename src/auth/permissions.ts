@@ -57,6 +57,11 @@ export function expandPermissions(held: Iterable<string>): Permission[] {
   return PERMISSIONS.filter((permission) => result.has(permission));
 }
 
+/** Any of these lets a reader see that session media exist and changed; each child gates one field. */
+export const SESSION_MEDIA_READ: readonly Permission[] = PERMISSIONS.filter(
+  (permission) => permission === 'session:media:read' || permission.startsWith('session:media:read:'),
+);
+
 const ALL: Permission[] = [...PERMISSIONS];
 
 /** The four roles every application starts with. */

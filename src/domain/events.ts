@@ -1,7 +1,7 @@
 // Reading the event log: pages of stored history in cursor order, only what the viewer may
 // read. Live delivery (src/events/) uses the same visibility rules.
 import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Permission } from '../auth/permissions.ts';
+import { SESSION_MEDIA_READ, type Permission } from '../auth/permissions.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Executor } from '../db/client.ts';
 import { eventTable } from '../db/schema.ts';
@@ -24,15 +24,6 @@ export async function positionAfter(db: Executor, cursor: string | null | undefi
   return position;
 }
 
-/** Session media events also need some media read permission; the media field itself is gated finer. */
-const MEDIA_READ: Permission[] = [
-  'session:media:read',
-  'session:media:read:title',
-  'session:media:read:labels',
-  'session:media:read:annotations',
-  'session:media:read:properties',
-  'session:media:read:content',
-];
 
 /**
  * SQL condition: the viewer, holding `permissions` in the application, may read the event.
@@ -50,7 +41,7 @@ export function eventReadable(viewer: Viewer, permissions: Set<Permission>): SQL
 /** Session media events need a media read permission; once the session is closed, integration or admin. */
 function mediaRule(viewer: Viewer, permissions: Set<Permission>): SQL {
   const notMedia = sql`${eventTable.type} not like 'SESSION_MEDIA_%'`;
-  if (!MEDIA_READ.some((p) => permissions.has(p))) return notMedia;
+  if (!SESSION_MEDIA_READ.some((p) => permissions.has(p))) return notMedia;
   if (readsClosedSessionMedia(viewer)) return sql`true`;
   return sql`(${notMedia} or exists (select 1 from session s where s.id = ${eventTable.sessionId} and s.status = 'OPEN'))`;
 }

@@ -2,7 +2,7 @@
 // event and subscriber, so the rule is a pure, synchronous function over facts that
 // src/events/access-cache.ts keeps loaded: the reader's permissions in the application and
 // the session's status and participants (directly or through a group).
-import type { Permission } from '../auth/permissions.ts';
+import { SESSION_MEDIA_READ, type Permission } from '../auth/permissions.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { sessionAllows } from '../domain/access.ts';
 import { readsClosedSessionMedia } from '../domain/media-access.ts';
@@ -28,15 +28,6 @@ export function isSessionMediaEvent(type: string): boolean {
   return type.startsWith(SESSION_MEDIA_PREFIX);
 }
 
-/** Any of these lets a reader see that session media exist and changed; each gates one field. */
-const SESSION_MEDIA_READ: Permission[] = [
-  'session:media:read',
-  'session:media:read:title',
-  'session:media:read:labels',
-  'session:media:read:annotations',
-  'session:media:read:properties',
-  'session:media:read:content',
-];
 
 /**
  * Session media events of a visible session need some media read permission (each one gates
