@@ -14,6 +14,7 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { graphqlRequest } from '../test/helpers/graphql-client.ts';
 import { gatewayRss, openSubscriptions, percentile, startGateway, type Gateway, type WorkerReport } from './subscriptions/support.ts';
 
 function option(name: string, fallback: number): number {
@@ -56,16 +57,8 @@ async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }>
   };
 }
 
-async function gql(gateway: Gateway, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${gateway.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (gateway: Gateway, query: string, variables: Record<string, unknown> = {}) =>
+  graphqlRequest(gateway.url, ADMIN_TOKEN, query, variables);
 
 /** Connects the scenario's subscribers in worker processes and resolves once the gateways have them all. */
 async function connect(scenario: Scenario, applicationId: string) {

@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, TEST_DATABASE_URL } from '../test/helpers/database.ts';
+import { graphqlRequest } from '../test/helpers/graphql-client.ts';
 
 const MiB = 1024 * 1024;
 const argIndex = process.argv.indexOf('--mib');
@@ -83,16 +84,7 @@ async function startGateway(dataDir: string, databaseUrl: string) {
   return { child, url };
 }
 
-async function gql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (url: string, query: string, variables: Record<string, unknown> = {}) => graphqlRequest(url, ADMIN_TOKEN, query, variables);
 
 const UPLOAD = `mutation($a: ID!, $s: ID!, $file: Upload!) { uploadSessionMedia(applicationId: $a, sessionId: $s, file: $file) { size sha256 } }`;
 

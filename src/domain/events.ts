@@ -10,20 +10,28 @@ import { participatesIn } from './access.ts';
 import { badInput } from './errors.ts';
 import { readsClosedSessionMedia } from './media-access.ts';
 
+/** The last position of the event log (0 when empty). */
+export async function lastPosition(db: Executor): Promise<number> {
+  const [row] = await db.select({ last: sql<number>`coalesce(max(${eventTable.position}), 0)`.mapWith(Number) }).from(eventTable);
+  return row?.last ?? 0;
+}
+
 /**
  * The position a client cursor stands for. Malformed cursors, and cursors past the end of the
- * log (no event ever had that position), are BAD_USER_INPUT.
+ * log (no event ever had that position), are BAD_USER_INPUT. Positions up to `knownLast` are
+ * known to exist without asking the database.
  */
-export async function positionAfter(db: Executor, cursor: string | null | undefined, field = 'after'): Promise<number> {
-  if (cursor == null || cursor === '') return 0;
+export async function cursorPosition(db: Executor, cursor: string, field = 'after', knownLast = 0): Promise<number> {
   const position = decodeEventCursor(cursor);
   if (position === null) throw badInput(field, 'Malformed cursor');
-  if (position === 0) return 0;
-  const [row] = await db.select({ last: sql<number>`coalesce(max(${eventTable.position}), 0)`.mapWith(Number) }).from(eventTable);
-  if (position > (row?.last ?? 0)) throw badInput(field, 'Unknown cursor');
+  if (position > knownLast && position > (await lastPosition(db))) throw badInput(field, 'Unknown cursor');
   return position;
 }
 
+/** Like `cursorPosition`, with no cursor (or an empty one) meaning the start of the log. */
+export async function positionAfter(db: Executor, cursor: string | null | undefined, field = 'after'): Promise<number> {
+  return cursor == null || cursor === '' ? 0 : cursorPosition(db, cursor, field);
+}
 
 /**
  * SQL condition: the viewer, holding `permissions` in the application, may read the event.

@@ -33,12 +33,12 @@ import type { Viewer } from '../auth/viewer.ts';
 import type postgres from 'postgres';
 import type { Database, DatabaseHandle } from '../db/client.ts';
 import { eventTable } from '../db/schema.ts';
-import { badInput } from '../domain/errors.ts';
+import { cursorPosition, lastPosition } from '../domain/events.ts';
 import { rowsOf } from '../domain/rows.ts';
 import type { GatewayMetrics } from '../http/observability.ts';
 import { EventAccessCache } from './access-cache.ts';
 import { backgroundDatabase } from './background-db.ts';
-import { decodeEventCursor, type EventRow, type EventType } from './log.ts';
+import type { EventRow, EventType } from './log.ts';
 import { EventSubscription, type EventFilter, type StreamSource } from './subscription.ts';
 import { mayReadEvent } from './visibility.ts';
 import { LISTENER_APPLICATION_NAME, PgliteWake, PostgresWake, RedisWake, type WakeSource } from './wake.ts';
@@ -127,7 +127,7 @@ export class EventHub {
     if (this.started) return;
     this.started = true;
     const { database, logger } = this.options;
-    this.head = await this.maxPosition();
+    this.head = await lastPosition(this.db);
     this.wakeSource = await this.createWakeSource();
     await this.wakeSource.start({
       wake: (position) => {
@@ -194,9 +194,7 @@ export class EventHub {
     };
     let after: number | null = null;
     if (input.after != null) {
-      after = decodeEventCursor(input.after);
-      if (after === null) throw badInput('after', 'Malformed cursor');
-      if (after > this.head && after > (await this.maxPosition())) throw badInput('after', 'Unknown cursor');
+      after = await cursorPosition(this.db, input.after, 'after', this.head);
     }
     await this.access.loadPermissions([{ viewer: input.viewer, applicationId: filter.applicationId }]);
     // From here to registration is synchronous: `head` cannot move in between.
@@ -309,12 +307,6 @@ export class EventHub {
     return rows.filter((event) => mayReadEvent(reader, event, this.access.session(event.sessionId)));
   }
 
-  private async maxPosition(): Promise<number> {
-    const [row] = rowsOf<{ position: string | number | null }>(
-      await this.db.execute(sql`select max(position) as position from event`),
-    );
-    return Number(row?.position ?? 0);
-  }
 }
 
 function matches(filter: EventFilter, event: EventRow): boolean {

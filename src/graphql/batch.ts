@@ -17,19 +17,18 @@ export function batchLoader<V>(ctx: Context, name: string, loadMany: (keys: stri
     new Promise<V>((resolve, reject) => {
       if (!pending) {
         const batch = (pending = new Map());
-        queueMicrotask(() =>
-          setImmediate(() => {
-            pending = null;
-            loadMany([...batch.keys()]).then(
-              (values) => {
-                for (const [k, waiters] of batch) for (const w of waiters) w.resolve(values.get(k) ?? empty);
-              },
-              (error) => {
-                for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
-              },
-            );
-          }),
-        );
+        // After the current round of resolvers has asked for its keys.
+        setImmediate(() => {
+          pending = null;
+          loadMany([...batch.keys()]).then(
+            (values) => {
+              for (const [k, waiters] of batch) for (const w of waiters) w.resolve(values.get(k) ?? empty);
+            },
+            (error) => {
+              for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
+            },
+          );
+        });
       }
       const waiters = pending.get(key) ?? [];
       waiters.push({ resolve, reject });

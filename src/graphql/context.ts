@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { AccessCache } from '../domain/access.ts';
 import type { DomainError } from '../domain/errors.ts';
+import type { Actor } from '../events/log.ts';
 import type { Services } from '../services.ts';
 
 export interface Context {
@@ -18,3 +19,6 @@ export interface Context {
   clientTimestamp: Date | null;
   requestId: string;
 }
+
+/** Who acts in a mutation, and the client's time for its events. Needs a viewer. */
+export const actorOf = (ctx: Context): Actor => ({ userId: ctx.viewer!.id, clientTimestamp: ctx.clientTimestamp });

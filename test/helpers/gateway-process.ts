@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './database.ts';
+import { graphqlRequest } from './graphql-client.ts';
 import { ADMIN_TOKEN } from './gateway.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -90,16 +91,8 @@ export async function startProcess(env: Record<string, string> = {}, store?: Sto
 }
 
 /** One GraphQL operation over HTTP to a gateway process, as the admin; throws on errors. */
-export async function gql(port: number, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+export const gql = (port: number, query: string, variables: Record<string, unknown> = {}): Promise<any> =>
+  graphqlRequest(`http://127.0.0.1:${port}`, ADMIN_TOKEN, query, variables);
 
 export interface SlowRequest {
   answered: Promise<{ response: IncomingMessage; text: string }>;

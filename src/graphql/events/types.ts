@@ -125,11 +125,13 @@ interface PageArgs {
   after?: string | null;
 }
 
+const pageSize = (first: number | null | undefined) => Math.min(Math.max(first ?? DEFAULT_PAGE, 0), MAX_PAGE);
+
 /** The page's size and the reader's filter, shared by `events` and `Session.events`. */
 async function pageQuery(ctx: Context, args: PageArgs) {
   const permissions = (await ctx.access!.permissionsIn(args.applicationId)) ?? new Set();
   return {
-    first: Math.min(Math.max(args.first ?? DEFAULT_PAGE, 0), MAX_PAGE),
+    first: pageSize(args.first),
     types: args.types as EventTypeName[] | null,
     afterPosition: await positionAfter(ctx.db, args.after),
     readable: eventReadable(ctx.viewer!, permissions),
@@ -170,7 +172,7 @@ async function sessionEventPage(ctx: Context, args: PageArgs & { sessionId: stri
     [] as EventRow[],
   );
   const rows = await load(args.sessionId);
-  return connectionOf(rows, Math.min(Math.max(args.first ?? DEFAULT_PAGE, 0), MAX_PAGE), args.after);
+  return connectionOf(rows, pageSize(args.first), args.after);
 }
 
 builder.queryField('events', (t) =>
@@ -201,7 +203,6 @@ builder.drizzleObjectField(Session, 'events', (t) =>
   t.field({
     type: EventConnection,
     description: 'The history of the session, oldest first.',
-    select: { columns: { id: true, applicationId: true } },
     args: {
       types: t.arg({ type: [EventTypeEnum], description: 'Only events of these types.' }),
       first: t.arg.int({ description: `How many events (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}).` }),

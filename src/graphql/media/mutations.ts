@@ -8,7 +8,7 @@ import { deleteApplicationMedia, updateApplicationMedia, uploadApplicationMedia 
 import { addMediaAnnotation, archiveMedia, deleteMedia, deleteMediaAnnotation, unarchiveMedia } from '../../domain/media-lifecycle.ts';
 import { findMedia, updateSessionMedia, uploadSessionMedia, type IncomingFile, type MediaDeps, type MediaWithAnnotations } from '../../domain/media.ts';
 import { builder } from '../builder.ts';
-import type { Context } from '../context.ts';
+import { actorOf, type Context } from '../context.ts';
 import { Annotation, Media, MediaSource, readableMedia } from './types.ts';
 
 const memo = new WeakMap<Context, Map<string, Promise<MediaWithAnnotations>>>();
@@ -51,7 +51,6 @@ function deps(ctx: Context): MediaDeps {
   };
 }
 
-const actor = (ctx: Context) => ({ userId: ctx.viewer!.id, clientTimestamp: ctx.clientTimestamp });
 
 /** The file of an Upload argument; a refused or missing part becomes the spec's error. */
 async function receive(upload: Promise<FileUpload>, field = 'file'): Promise<IncomingFile> {
@@ -101,7 +100,7 @@ builder.mutationFields((t) => ({
       appPermission: { applicationId: String(args.applicationId), permission: 'application:media:manage' },
     }),
     resolve: async (_root, args, ctx) =>
-      uploadApplicationMedia(deps(ctx), actor(ctx), String(args.applicationId), await receive(args.file), args.title),
+      uploadApplicationMedia(deps(ctx), actorOf(ctx), String(args.applicationId), await receive(args.file), args.title),
   }),
   updateApplicationMedia: t.field({
     type: Media,
@@ -113,7 +112,7 @@ builder.mutationFields((t) => ({
     },
     authScopes: (_root, args, ctx) => onApplicationMedia(ctx, String(args.mediaId)),
     resolve: async (_root, args, ctx) =>
-      updateApplicationMedia(deps(ctx), actor(ctx), String(args.mediaId), {
+      updateApplicationMedia(deps(ctx), actorOf(ctx), String(args.mediaId), {
         ...(args.title !== undefined && { title: args.title }),
         file: args.file ? await receive(args.file) : null,
       }),
@@ -122,7 +121,7 @@ builder.mutationFields((t) => ({
     description: 'Deletes application media for good, bytes included. Emits APPLICATION_MEDIA_DELETED; returns the id.',
     args: { mediaId: t.arg.id({ required: true, description: 'The media.' }) },
     authScopes: (_root, args, ctx) => onApplicationMedia(ctx, String(args.mediaId)),
-    resolve: (_root, args, ctx) => deleteApplicationMedia(deps(ctx), actor(ctx), String(args.mediaId)),
+    resolve: (_root, args, ctx) => deleteApplicationMedia(deps(ctx), actorOf(ctx), String(args.mediaId)),
   }),
   uploadSessionMedia: t.field({
     type: Media,
@@ -140,7 +139,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) =>
       uploadSessionMedia(
         deps(ctx),
-        actor(ctx),
+        actorOf(ctx),
         { applicationId: String(args.applicationId), sessionId: String(args.sessionId) },
         await receive(args.file),
         args.input ?? {},
@@ -160,7 +159,7 @@ builder.mutationFields((t) => ({
       if (args.input.properties != null) needs.push('session:media:update:properties');
       return onSessionMedia(ctx, String(args.mediaId), needs.length ? needs : ['session:media:update']);
     },
-    resolve: (_root, args, ctx) => updateSessionMedia(ctx.db, actor(ctx), String(args.mediaId), args.input),
+    resolve: (_root, args, ctx) => updateSessionMedia(ctx.db, actorOf(ctx), String(args.mediaId), args.input),
   }),
   addMediaAnnotation: t.field({
     type: Annotation,
@@ -170,7 +169,7 @@ builder.mutationFields((t) => ({
       svg: t.arg.string({ required: true, description: 'SVG markup, at most MAX_ANNOTATION_BYTES.' }),
     },
     authScopes: (_root, args, ctx) => onSessionMedia(ctx, String(args.mediaId), ['session:media:update:annotations']),
-    resolve: (_root, args, ctx) => addMediaAnnotation(deps(ctx), actor(ctx), String(args.mediaId), args.svg),
+    resolve: (_root, args, ctx) => addMediaAnnotation(deps(ctx), actorOf(ctx), String(args.mediaId), args.svg),
   }),
   deleteMediaAnnotation: t.id({
     description: 'Removes an annotation (session:media:update:annotations). Emits SESSION_MEDIA_ANNOTATION_DELETED; returns its id.',
@@ -179,25 +178,25 @@ builder.mutationFields((t) => ({
       annotationId: t.arg.id({ required: true, description: 'The annotation.' }),
     },
     authScopes: (_root, args, ctx) => onSessionMedia(ctx, String(args.mediaId), ['session:media:update:annotations']),
-    resolve: (_root, args, ctx) => deleteMediaAnnotation(ctx.db, actor(ctx), String(args.mediaId), String(args.annotationId)),
+    resolve: (_root, args, ctx) => deleteMediaAnnotation(ctx.db, actorOf(ctx), String(args.mediaId), String(args.annotationId)),
   }),
   archiveMedia: t.id({
     description: 'Hides session media from every read while keeping it (session:media:archive). Emits SESSION_MEDIA_ARCHIVED; returns the id.',
     args: { mediaId: t.arg.id({ required: true, description: 'The media.' }) },
     authScopes: (_root, args, ctx) => onSessionMedia(ctx, String(args.mediaId), ['session:media:archive']),
-    resolve: (_root, args, ctx) => archiveMedia(ctx.db, actor(ctx), String(args.mediaId)),
+    resolve: (_root, args, ctx) => archiveMedia(ctx.db, actorOf(ctx), String(args.mediaId)),
   }),
   unarchiveMedia: t.field({
     type: Media,
     description: 'Restores archived session media (session:media:archive). Emits SESSION_MEDIA_UNARCHIVED.',
     args: { mediaId: t.arg.id({ required: true, description: 'The media.' }) },
     authScopes: (_root, args, ctx) => onSessionMedia(ctx, String(args.mediaId), ['session:media:archive'], true),
-    resolve: (_root, args, ctx) => unarchiveMedia(ctx.db, actor(ctx), String(args.mediaId)),
+    resolve: (_root, args, ctx) => unarchiveMedia(ctx.db, actorOf(ctx), String(args.mediaId)),
   }),
   deleteMedia: t.id({
     description: 'Deletes session media for good, row and bytes (session:media:delete); archived media too. Emits SESSION_MEDIA_DELETED; returns the id.',
     args: { mediaId: t.arg.id({ required: true, description: 'The media.' }) },
     authScopes: (_root, args, ctx) => onSessionMedia(ctx, String(args.mediaId), ['session:media:delete'], true),
-    resolve: (_root, args, ctx) => deleteMedia(deps(ctx), actor(ctx), String(args.mediaId)),
+    resolve: (_root, args, ctx) => deleteMedia(deps(ctx), actorOf(ctx), String(args.mediaId)),
   }),
 }));

@@ -1,10 +1,9 @@
 // Session mutations: each calls one domain function (one transaction with its events), then
 // reads the session back through plugin-drizzle so nested selections cost a fixed number of
 // statements.
-import type { Actor } from '../../events/log.ts';
 import * as sessions from '../../domain/sessions.ts';
 import { builder, forgetSessionAccess } from '../builder.ts';
-import type { Context } from '../context.ts';
+import { actorOf, type Context } from '../context.ts';
 import { SessionDataEvent } from '../events/types.ts';
 import { ParticipantInput } from '../identity/types.ts';
 import { Session, SessionStatus } from './types.ts';
@@ -31,8 +30,6 @@ const SessionPatch = builder.inputType('SessionPatch', {
     status: t.field({ type: SessionStatus, description: 'CLOSED closes the session; a closed one stays closed.' }),
   }),
 });
-
-export const actorOf = (ctx: Context): Actor => ({ userId: ctx.viewer!.id, clientTimestamp: ctx.clientTimestamp });
 
 type SessionArgs = { applicationId: string | number; sessionId: string | number };
 const keyOf = (args: SessionArgs): sessions.SessionKey => ({

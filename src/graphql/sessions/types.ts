@@ -1,6 +1,6 @@
 // Session types and reads: Session, SessionConnection, session, sessions, sessionData,
 // Application.sessions. Lists show only sessions the viewer may read, newest first.
-import { sql, type SQL } from 'drizzle-orm';
+import { inArray, sql, type SQL } from 'drizzle-orm';
 import { sessionTable } from '../../db/schema.ts';
 import { sessionReadable } from '../../domain/access.ts';
 import { notFound } from '../../domain/errors.ts';
@@ -92,12 +92,9 @@ interface SessionFilterArgs {
 
 /** The filter of a session list as SQL over the `session` columns: status, properties (GIN @>), visibility. */
 function sessionFilter(cols: typeof sessionTable, args: SessionFilterArgs, ctx: Context): SQL {
-  const statuses = args.status?.length ? args.status : ['OPEN'];
-  const parts = [
-    sql`${cols.status} in (${sql.join(
-      statuses.map((s) => sql`${s}`),
-      sql`, `,
-    )})`,
+  const statuses: ('OPEN' | 'CLOSED')[] = args.status?.length ? [...args.status] : ['OPEN'];
+  const parts: SQL[] = [
+    inArray(cols.status, statuses),
     sessionReadable({ id: cols.id, applicationId: cols.applicationId }, ctx.viewer!),
   ];
   if (args.properties && Object.keys(args.properties).length > 0) {
