@@ -24,6 +24,11 @@ export interface Config {
   eventPollMs: number;
   /** WebSocket keep-alive ping interval. */
   wsKeepAliveMs: number;
+  /**
+   * How long a principal (permissions, groups, flags) and an API token are trusted from memory,
+   * and how often open event streams re-check their credential; an access signal cuts it short.
+   */
+  accessRecheckMs: number;
   maxSessionDataBytes: number;
   maxUploadBytes: number;
   maxUploadFiles: number;
@@ -163,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionBufferEvents: integer(env, 'SUBSCRIPTION_BUFFER_EVENTS', 1000, 1),
     eventPollMs: integer(env, 'EVENT_POLL_MS', 5000, 0),
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0),
+    accessRecheckMs: integer(env, 'ACCESS_RECHECK_MS', 10_000, 100, 3_600_000),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 * 1024 * 1024, 1),
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),

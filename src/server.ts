@@ -8,6 +8,8 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { Authenticator } from './access/authenticate.ts';
+import { AccessRegistry } from './access/registry.ts';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { usePublishAfterCommit } from './events/after-commit.ts';
@@ -67,15 +69,18 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
+  const access = new AccessRegistry({ recheckMs: config.accessRecheckMs, logger });
   const events = new EventHub({
     database,
+    access,
     logger,
     metrics,
     redisUrl: config.redisUrl,
     bufferSize: config.subscriptionBufferEvents,
     pollIntervalMs: config.eventPollMs,
   });
-  const services: Services = { logger, metrics, events, storage: countingUploads(createStorage(config), metrics) };
+  const auth = new Authenticator(config, access, () => events.database, logger);
+  const services: Services = { logger, metrics, access, auth, events, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };
 
   const yoga = createYoga<Record<string, unknown>, Context>({

@@ -4,7 +4,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toViewer } from '../src/auth/viewer.ts';
+import { loadPrincipals } from '../src/access/principal.ts';
+import { AccessRegistry } from '../src/access/registry.ts';
 import { openDatabase, type DatabaseHandle } from '../src/db/client.ts';
 import { EventHub } from '../src/events/hub.ts';
 import { appendEvents, EventType } from '../src/events/log.ts';
@@ -53,6 +54,7 @@ describe.skipIf(!onRealPostgres)('a silent LISTEN connection (needs the real ser
     // Reads go straight to the database; only the LISTEN connection goes through the proxy.
     hub = new EventHub({
       database: database.handle,
+      access: new AccessRegistry({ recheckMs: 10_000 }),
       listenVia: proxied.sql,
       logger: pino({ level: 'silent' }),
       pollIntervalMs: 0,
@@ -76,7 +78,8 @@ describe.skipIf(!onRealPostgres)('a silent LISTEN connection (needs the real ser
       db.transaction((tx) =>
         appendEvents(tx, [{ type: EventType.APPLICATION_MEDIA_CREATED, applicationId: app!.id, userId: null, payload: { n } }]),
       );
-    const subscription = await hub.subscribe({ viewer: toViewer(admin!), applicationId: app!.id });
+    const viewer = (await loadPrincipals(db, [admin!.id])).get(admin!.id)!;
+    const subscription = await hub.subscribe({ viewer, applicationId: app!.id });
     const received: EventRow[] = [];
     const reading = (async () => {
       for await (const item of subscription) {

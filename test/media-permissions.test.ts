@@ -19,6 +19,7 @@ describe('media permissions', () => {
   let photo: any;
   let titleOnly: TestUser;
   let readerNoMedia: TestUser;
+  let labelsOnly: TestUser;
   let participantUser: TestUser;
   let integration: TestUser;
   let manager: TestUser;
@@ -31,6 +32,7 @@ describe('media permissions', () => {
     const titleRole = await createRole(gw, app.id, ['application:read', 'session:read:any', 'session:media:read:title', 'session:media:read:content']);
     titleOnly = await userWithRole(gw, app.id, titleRole);
     readerNoMedia = await userWithRole(gw, app.id, await createRole(gw, app.id, ['application:read', 'session:read:any']));
+    labelsOnly = await userWithRole(gw, app.id, await createRole(gw, app.id, ['application:read', 'session:read:any', 'session:media:read:labels']));
     participantUser = await userWithRole(gw, app.id, app.roles.User!);
     manager = await userWithRole(gw, app.id, app.roles.Manager!);
     integration = await userWithRole(gw, app.id, app.roles.Manager!, { isIntegration: true });
@@ -66,13 +68,21 @@ describe('media permissions', () => {
     expect(await cost()).toBe(one);
   });
 
-  it('gates the download like the url field', async () => {
-    const response = await fetch(`${gw.url}/media/${photo.id}/content`, { headers: { authorization: `Bearer ${readerNoMedia.token}` } });
+  it('gates the download like the url field, naming the missing permission', async () => {
+    const response = await fetch(`${gw.url}/media/${photo.id}/content`, { headers: { authorization: `Bearer ${labelsOnly.token}` } });
     expect(response.status).toBe(403);
-    const fields = await gw.gql(FIELDS, { m: photo.id }, readerNoMedia.token);
+    const fields = await gw.gql(FIELDS, { m: photo.id }, labelsOnly.token);
     expect(fields.data?.media.url).toBeNull();
+    const urlError = fields.errors?.find((error) => error.path?.includes('url'));
+    expect(urlError?.extensions).toMatchObject({ code: 'FORBIDDEN', permission: 'session:media:read:content' });
     const allowed = await fetch(`${gw.url}/media/${photo.id}/content`, { headers: { authorization: `Bearer ${titleOnly.token}` } });
     expect(allowed.status).toBe(200);
+  });
+
+  it('hides session media from a viewer without any session:media:read permission (NOT_FOUND, 404)', async () => {
+    expect(codesOf(await gw.gql(FIELDS, { m: photo.id }, readerNoMedia.token))).toEqual(['NOT_FOUND']);
+    const download = await fetch(`${gw.url}/media/${photo.id}/content`, { headers: { authorization: `Bearer ${readerNoMedia.token}` } });
+    expect(download.status).toBe(404);
   });
 
   it('hides media of a session the viewer may not see (NOT_FOUND, 404)', async () => {

@@ -24,7 +24,7 @@ export async function signAccessToken(secret: string, userId: string, ttlSeconds
     .sign(new TextEncoder().encode(secret));
 }
 
-export type AccessTokenCheck = { userId: string } | { error: 'expired' | 'invalid' };
+export type AccessTokenCheck = { userId: string; expiresAt: number } | { error: 'expired' | 'invalid' };
 
 export async function verifyAccessToken(secret: string, token: string): Promise<AccessTokenCheck> {
   try {
@@ -32,7 +32,9 @@ export async function verifyAccessToken(secret: string, token: string): Promise<
       algorithms: ['HS256'],
       issuer: 'skylight-gateway',
     });
-    return typeof payload.sub === 'string' ? { userId: payload.sub } : { error: 'invalid' };
+    return typeof payload.sub === 'string' && typeof payload.exp === 'number'
+      ? { userId: payload.sub, expiresAt: payload.exp * 1000 }
+      : { error: 'invalid' };
   } catch (error) {
     return { error: error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
   }

@@ -1,14 +1,12 @@
 // Reading the event log: pages of stored history in cursor order, only what the viewer may
-// read. Live delivery (src/events/) uses the same visibility rules.
-import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
-import { SESSION_MEDIA_READ, type Permission } from '../auth/permissions.ts';
-import type { Viewer } from '../auth/viewer.ts';
+// read (`rules.eventReadable`, the same rule live delivery decides in memory).
+import { and, asc, eq, getColumns, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import type { Principal } from '../access/principal.ts';
+import { rules } from '../access/rules.ts';
 import type { Executor } from '../db/client.ts';
 import { eventTable } from '../db/schema.ts';
 import { decodeEventCursor, type EventRow, type EventType } from '../events/log.ts';
-import { participatesIn } from './access.ts';
 import { badInput } from './errors.ts';
-import { readsClosedSessionMedia } from './media-access.ts';
 
 /** The last position of the event log (0 when empty). */
 export async function lastPosition(db: Executor): Promise<number> {
@@ -33,25 +31,9 @@ export async function positionAfter(db: Executor, cursor: string | null | undefi
   return cursor == null || cursor === '' ? 0 : cursorPosition(db, cursor, field);
 }
 
-/**
- * SQL condition: the viewer, holding `permissions` in the application, may read the event.
- * Application events need only application:read (checked by the caller); session events need
- * the session to be readable.
- */
-export function eventReadable(viewer: Viewer, permissions: Set<Permission>): SQL {
-  if (viewer.isAdmin || permissions.has('session:read:any')) return mediaRule(viewer, permissions);
-  const sessionLevel = permissions.has('session:read:participant')
-    ? or(isNull(eventTable.sessionId), participatesIn(sql`${eventTable.sessionId}`, viewer.id))!
-    : isNull(eventTable.sessionId);
-  return and(sessionLevel, mediaRule(viewer, permissions))!;
-}
-
-/** Session media events need a media read permission; once the session is closed, integration or admin. */
-function mediaRule(viewer: Viewer, permissions: Set<Permission>): SQL {
-  const notMedia = sql`${eventTable.type} not like 'SESSION_MEDIA_%'`;
-  if (!SESSION_MEDIA_READ.some((p) => permissions.has(p))) return notMedia;
-  if (readsClosedSessionMedia(viewer)) return sql`true`;
-  return sql`(${notMedia} or exists (select 1 from session s where s.id = ${eventTable.sessionId} and s.status = 'OPEN'))`;
+/** SQL condition on the event log: the events the principal may read. */
+export function eventReadable(principal: Principal): SQL {
+  return rules.eventReadable.sql(principal, eventTable);
 }
 
 export interface EventPageQuery {

@@ -69,7 +69,7 @@ export async function uploadApplicationMedia(
           createdBy: actor.userId,
         })
         .returning();
-      return (await appendMediaEvent(tx, EventType.APPLICATION_MEDIA_CREATED, actor, row!, { withSnapshot: true }))!;
+      return (await appendMediaEvent(tx, EventType.APPLICATION_MEDIA_CREATED, actor, row!, { withMedia: true }))!;
     }),
   );
 }
@@ -108,7 +108,7 @@ export async function updateApplicationMedia(
         .where(eq(mediaTable.id, before.id))
         .returning();
       if (!row) throw notFound('Media');
-      return (await appendMediaEvent(tx, EventType.APPLICATION_MEDIA_UPDATED, actor, row, { withSnapshot: true }))!;
+      return (await appendMediaEvent(tx, EventType.APPLICATION_MEDIA_UPDATED, actor, row, { withMedia: true }))!;
     });
   const updated = bytes ? await committing(deps, bytes.key, update) : await update();
   if (bytes && before.storageKey) await deps.storage.delete(before.storageKey);
@@ -120,7 +120,7 @@ export async function deleteApplicationMedia(deps: MediaDeps, actor: Actor, medi
   const deleted = await deps.db.transaction(async (tx) => {
     const [row] = await tx.delete(mediaTable).where(eq(mediaTable.id, media.id)).returning();
     if (!row) throw notFound('Media');
-    await appendMediaEvent(tx, EventType.APPLICATION_MEDIA_DELETED, actor, row, { withSnapshot: false });
+    await appendMediaEvent(tx, EventType.APPLICATION_MEDIA_DELETED, actor, row, { withMedia: false });
     return row;
   });
   if (deleted.storageKey) await deps.storage.delete(deleted.storageKey);

@@ -6,9 +6,9 @@ import type { Database } from '../db/client.ts';
 import { annotationTable, mediaTable } from '../db/schema.ts';
 import { EventType, type Actor } from '../events/log.ts';
 import type { BlobStorage } from '../storage/types.ts';
-import { isUuid } from './access.ts';
+import { isUuid } from './ids.ts';
 import { badInput, notFound } from './errors.ts';
-import { appendMediaEvent, requireMedia, requireOpenSession, type MediaDeps } from './media.ts';
+import { appendMediaEvent, lockSessionShared, requireMedia, requireOpenSession, type MediaDeps } from './media.ts';
 import { sanitizeSvg } from './svg.ts';
 
 export async function addMediaAnnotation(deps: Pick<MediaDeps, 'db' | 'maxAnnotationBytes'>, actor: Actor, mediaId: string, svg: string) {
@@ -21,7 +21,7 @@ export async function addMediaAnnotation(deps: Pick<MediaDeps, 'db' | 'maxAnnota
     const [annotation] = await tx.insert(annotationTable).values({ mediaId: media.id, svg: clean, createdBy: actor.userId }).returning();
     await tx.update(mediaTable).set({ modifiedAt: new Date() }).where(eq(mediaTable.id, media.id));
     await appendMediaEvent(tx, EventType.SESSION_MEDIA_ANNOTATION_CREATED, actor, media, {
-      withSnapshot: true,
+      withMedia: true,
       annotationId: annotation!.id,
     });
     return annotation!;
@@ -41,7 +41,7 @@ export async function deleteMediaAnnotation(db: Database, actor: Actor, mediaId:
       : [];
     if (!deleted) throw notFound('Annotation');
     await tx.update(mediaTable).set({ modifiedAt: new Date() }).where(eq(mediaTable.id, media.id));
-    await appendMediaEvent(tx, EventType.SESSION_MEDIA_ANNOTATION_DELETED, actor, media, { withSnapshot: true, annotationId });
+    await appendMediaEvent(tx, EventType.SESSION_MEDIA_ANNOTATION_DELETED, actor, media, { withMedia: true, annotationId });
     return deleted.id;
   });
 }
@@ -50,13 +50,14 @@ export async function archiveMedia(db: Database, actor: Actor, mediaId: string) 
   return db.transaction(async (tx) => {
     const media = await requireMedia(tx, mediaId);
     if (media.scope !== 'SESSION') throw notFound('Media');
+    await lockSessionShared(tx, media.applicationId, media.sessionId!);
     const [archived] = await tx
       .update(mediaTable)
       .set({ archivedAt: new Date() })
       .where(and(eq(mediaTable.id, media.id), isNull(mediaTable.archivedAt)))
       .returning();
     if (!archived) throw notFound('Media');
-    await appendMediaEvent(tx, EventType.SESSION_MEDIA_ARCHIVED, actor, archived, { withSnapshot: false });
+    await appendMediaEvent(tx, EventType.SESSION_MEDIA_ARCHIVED, actor, archived, { withMedia: false });
     return archived.id;
   });
 }
@@ -65,13 +66,14 @@ export async function unarchiveMedia(db: Database, actor: Actor, mediaId: string
   return db.transaction(async (tx) => {
     const media = await requireMedia(tx, mediaId, { archived: true });
     if (media.scope !== 'SESSION' || !media.archivedAt) throw notFound('Media');
+    await lockSessionShared(tx, media.applicationId, media.sessionId!);
     const [restored] = await tx
       .update(mediaTable)
       .set({ archivedAt: null })
       .where(and(eq(mediaTable.id, media.id), isNotNull(mediaTable.archivedAt)))
       .returning();
     if (!restored) throw notFound('Media');
-    return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UNARCHIVED, actor, restored, { withSnapshot: true }))!;
+    return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UNARCHIVED, actor, restored, { withMedia: true }))!;
   });
 }
 
@@ -80,9 +82,10 @@ export async function deleteMedia(deps: { db: Database; storage: BlobStorage }, 
   const deleted = await deps.db.transaction(async (tx) => {
     const media = await requireMedia(tx, mediaId, { archived: true });
     if (media.scope !== 'SESSION') throw notFound('Media');
+    await lockSessionShared(tx, media.applicationId, media.sessionId!);
     const [row] = await tx.delete(mediaTable).where(eq(mediaTable.id, media.id)).returning();
     if (!row) throw notFound('Media');
-    await appendMediaEvent(tx, EventType.SESSION_MEDIA_DELETED, actor, row, { withSnapshot: false });
+    await appendMediaEvent(tx, EventType.SESSION_MEDIA_DELETED, actor, row, { withMedia: false });
     return row;
   });
   if (deleted.storageKey) await deps.storage.delete(deleted.storageKey);

@@ -13,7 +13,7 @@ import type { Database, Executor } from '../db/client.ts';
 import { annotationTable, mediaTable, sessionTable } from '../db/schema.ts';
 import { appendEvents, EventType, type Actor } from '../events/log.ts';
 import { ObjectTooLargeError, type BlobStorage } from '../storage/types.ts';
-import { isUuid } from './access.ts';
+import { isUuid } from './ids.ts';
 import { badInput, DomainError, ErrorCode, notFound, sessionClosed } from './errors.ts';
 import { inspectFile, type InspectedFile } from './media-content.ts';
 
@@ -44,12 +44,6 @@ export interface SessionMediaInput {
   wasRemotelyRequested?: boolean | null;
 }
 
-/** The media as events carry it: plain JSON (dates as ISO strings), no storage key. */
-export function mediaSnapshot(media: MediaWithAnnotations) {
-  const { storageKey: _storageKey, ...rest } = media;
-  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
-}
-
 export async function findMedia(db: Executor, mediaId: string, options: { archived?: boolean } = {}) {
   if (!isUuid(mediaId)) return null;
   const media = await db.query.mediaTable.findFirst({
@@ -72,15 +66,25 @@ export async function sessionOf(db: Executor, media: Pick<MediaRow, 'sessionId'>
   return session ?? null;
 }
 
-/** A session change needs an open session (SPEC 3: a closed session rejects every change). */
-export async function requireOpenSession(db: Executor, applicationId: string, sessionId: string) {
+/**
+ * The media's session, share-locked for the rest of the transaction: a media write and the
+ * close of its session never interleave (closing takes the row lock for update).
+ */
+export async function lockSessionShared(db: Executor, applicationId: string, sessionId: string) {
   const [session] = isUuid(sessionId)
     ? await db
         .select()
         .from(sessionTable)
         .where(and(eq(sessionTable.id, sessionId), eq(sessionTable.applicationId, applicationId)))
+        .for('share')
     : [];
   if (!session) throw notFound('Session');
+  return session;
+}
+
+/** A session change needs an open session (SPEC 3: a closed session rejects every change). */
+export async function requireOpenSession(db: Executor, applicationId: string, sessionId: string) {
+  const session = await lockSessionShared(db, applicationId, sessionId);
   if (session.status === 'CLOSED') throw sessionClosed();
   return session;
 }
@@ -140,18 +144,21 @@ function eventOf(type: EventType, actor: Actor, media: MediaRow, version: number
   };
 }
 
-/** Writes the event of a change to `mediaId` with the media as it now is (or null media). */
+/**
+ * Writes the event of a change to `media`. Events carry no copy of the media (readers resolve
+ * it as it is now, so nothing of purged or archived media lingers in the log); `withMedia`
+ * answers the media as it now is, for the mutation's result.
+ */
 export async function appendMediaEvent(
   tx: Executor,
   type: EventType,
   actor: Actor,
   media: MediaRow,
-  options: { withSnapshot: boolean; annotationId?: string },
+  options: { withMedia: boolean; annotationId?: string },
 ) {
   const version = media.sessionId ? ((await sessionOf(tx, media))?.version ?? null) : null;
-  const current = options.withSnapshot ? await requireMedia(tx, media.id, { archived: true }) : null;
-  const payload = current ? { media: mediaSnapshot(current) } : { media: null };
-  await appendEvents(tx, [eventOf(type, actor, media, version, payload, options.annotationId)]);
+  const current = options.withMedia ? await requireMedia(tx, media.id, { archived: true }) : null;
+  await appendEvents(tx, [eventOf(type, actor, media, version, null, options.annotationId)]);
   return current;
 }
 
@@ -187,7 +194,7 @@ export async function uploadSessionMedia(
         createdBy: actor.userId,
       })
       .returning();
-    await appendMediaEvent(tx, EventType.SESSION_MEDIA_CREATED, actor, row!, { withSnapshot: true });
+    await appendMediaEvent(tx, EventType.SESSION_MEDIA_CREATED, actor, row!, { withMedia: true });
     return row!;
   });
   const key = newStorageKey(id);
@@ -200,13 +207,15 @@ export async function uploadSessionMedia(
   }
   try {
     return await deps.db.transaction(async (tx) => {
+      // The session may have been closed while the bytes arrived: then the upload fails.
+      await requireOpenSession(tx, place.applicationId, place.sessionId);
       const [ready] = await tx
         .update(mediaTable)
         .set({ status: 'READY', size: stored.size, sha256: stored.sha256, storageKey: key, modifiedAt: new Date() })
         .where(and(eq(mediaTable.id, id), eq(mediaTable.status, 'UPLOADING')))
         .returning();
       if (!ready) throw notFound('Media');
-      return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UPDATED, actor, ready, { withSnapshot: true }))!;
+      return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UPDATED, actor, ready, { withMedia: true }))!;
     });
   } catch (error) {
     await deps.storage.delete(key);
@@ -222,7 +231,7 @@ async function discardUpload(db: Database, actor: Actor, media: MediaRow) {
       .delete(mediaTable)
       .where(and(eq(mediaTable.id, media.id), eq(mediaTable.status, 'UPLOADING')))
       .returning();
-    if (deleted) await appendMediaEvent(tx, EventType.SESSION_MEDIA_DELETED, actor, deleted, { withSnapshot: false });
+    if (deleted) await appendMediaEvent(tx, EventType.SESSION_MEDIA_DELETED, actor, deleted, { withMedia: false });
   });
 }
 
@@ -249,6 +258,6 @@ export async function updateSessionMedia(db: Database, actor: Actor, mediaId: st
       })
       .where(and(eq(mediaTable.id, media.id), isNull(mediaTable.archivedAt)))
       .returning();
-    return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UPDATED, actor, updated!, { withSnapshot: true }))!;
+    return (await appendMediaEvent(tx, EventType.SESSION_MEDIA_UPDATED, actor, updated!, { withMedia: true }))!;
   });
 }

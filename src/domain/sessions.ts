@@ -5,7 +5,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.ts';
 import { applicationTable, groupTable, sessionParticipantTable, sessionTable, userTable } from '../db/schema.ts';
 import { appendEvents, EventType, type Actor, type EventRow, type NewEvent } from '../events/log.ts';
-import { isUuid } from './access.ts';
+import { isUuid } from './ids.ts';
 import type { ParticipantRef } from './applications.ts';
 import { badInput, notFound, sessionClosed } from './errors.ts';
 

@@ -1,24 +1,11 @@
-// Tells the hub what a finished GraphQL mutation changed. Every mutation runs its change and
-// its events in one transaction that has committed by the time its resolver returns, so the
-// end of execution is after commit.
-// - Every mutation: "events may have committed" (needed for Redis wake-ups; PostgreSQL's
-//   NOTIFY is sent by the transaction itself). One that wrote nothing costs one empty read.
-// - Mutations of roles and group membership: "access changed", so that every instance stops
-//   delivering to someone who lost a permission (those changes write no events).
+// Tells the hub that a GraphQL mutation finished: "events may have committed" (needed for
+// Redis wake-ups; PostgreSQL's NOTIFY is sent by the transaction itself). Every mutation runs
+// its change and its events in one transaction that has committed by the time its resolver
+// returns, so the end of execution is after commit. One that wrote nothing costs one empty
+// read. (Writes that change access announce it themselves: `accessChanged` in context.ts.)
 export interface CommitListener {
   committed(): void;
-  accessChanged(): void;
 }
-
-/** Root mutation fields that change who may read what without writing an event. */
-export const ACCESS_MUTATIONS: ReadonlySet<string> = new Set([
-  'addRoleParticipant',
-  'removeRoleParticipant',
-  'updateRole',
-  'deleteRole',
-  'addGroupMember',
-  'removeGroupMember',
-]);
 
 interface Selection {
   kind: string;
@@ -47,16 +34,7 @@ export function usePublishAfterCommit(listener: () => CommitListener | null) {
     onExecute(payload: ExecuteArgs) {
       const operation = operationOf(payload);
       if (operation?.operation !== 'mutation') return;
-      const changesAccess = (operation.selectionSet?.selections ?? []).some(
-        (selection) => selection.kind === 'Field' && ACCESS_MUTATIONS.has(selection.name!.value),
-      );
-      return {
-        onExecuteDone: () => {
-          const hub = listener();
-          if (changesAccess) hub?.accessChanged();
-          hub?.committed();
-        },
-      };
+      return { onExecuteDone: () => listener()?.committed() };
     },
   };
 }

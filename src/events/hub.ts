@@ -3,8 +3,9 @@
 // One reader per instance. A wake-up (PostgreSQL NOTIFY on one dedicated LISTEN connection,
 // or Redis pub/sub when REDIS_URL is set; see wake.ts) only says "read now". The hub then
 // reads the log once, `position > head` in position order, and hands each event to every
-// local subscriber whose filter matches and who may read it (visibility.ts, with facts from
-// access-cache.ts loaded in at most two statements per batch, never per subscriber). Because
+// local subscriber whose filter matches and who may read it now (`rules.eventReadable` of
+// src/access/rules.ts, decided from the subscriber's current principal and the session's facts;
+// both loaded in at most two statements per batch, never per subscriber). Because
 // appendEvents makes positions visible in commit order (log.ts), reading `position > head`
 // never skips an event that commits later. Wake-ups may be lost (listener dropped, Redis
 // down): every (re)connect of the wake source triggers a read, a slow safety poll
@@ -17,8 +18,9 @@
 // ends the replay, pending events at or below the last replayed position are dropped and the
 // rest follow in order. Without `after`, a subscriber starts live at H.
 //
-// Roles and groups change without events: the instance that changed them broadcasts `access`
-// on the same channel and every instance drops its cached permissions and participants.
+// Roles, groups, users and tokens change without events: the instance that changed them
+// broadcasts `access` on the same channel and every instance's AccessRegistry drops what it
+// knew and re-checks its live streams (src/access/registry.ts).
 //
 // With Redis, PostgreSQL's NOTIFY is not listened to: the instance that committed publishes
 // after commit (`committed()`, called by the GraphQL layer once a mutation has finished, i.e.
@@ -29,22 +31,27 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Viewer } from '../auth/viewer.ts';
 import type postgres from 'postgres';
+import { loadSessionFacts } from '../access/facts.ts';
+import type { Principal } from '../access/principal.ts';
+import type { AccessRegistry, Credential } from '../access/registry.ts';
+import { rules, type SessionFacts } from '../access/rules.ts';
 import type { Database, DatabaseHandle } from '../db/client.ts';
 import { eventTable } from '../db/schema.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { cursorPosition, lastPosition } from '../domain/events.ts';
 import { rowsOf } from '../domain/rows.ts';
 import type { GatewayMetrics } from '../http/observability.ts';
-import { EventAccessCache } from './access-cache.ts';
 import { backgroundDatabase } from './background-db.ts';
+import { SESSION_ACCESS_EVENT_TYPES } from './event-types.ts';
 import type { EventRow, EventType } from './log.ts';
 import { EventSubscription, type EventFilter, type StreamSource } from './subscription.ts';
-import { mayReadEvent } from './visibility.ts';
 import { LISTENER_APPLICATION_NAME, PgliteWake, PostgresWake, RedisWake, type WakeSource } from './wake.ts';
 
 export interface EventHubOptions {
   database: DatabaseHandle;
+  /** Principals of the subscribers, the access signal and the re-check of streams. */
+  access: AccessRegistry;
   logger: Logger;
   metrics?: GatewayMetrics;
   redisUrl?: string | null;
@@ -54,14 +61,16 @@ export interface EventHubOptions {
   pollIntervalMs?: number;
   /** How often the LISTEN connection is checked; a half-open one is replaced within this plus 5 s (a closed one at once). */
   heartbeatMs?: number;
-  /** How long permissions and session participation are trusted without an event saying otherwise. */
+  /** How long session facts (status, participants) are trusted without an event saying otherwise. */
   accessTtlMs?: number;
   /** Where the LISTEN connection goes (its options are copied); the database's own pool by default. */
   listenVia?: postgres.Sql | null;
 }
 
 export interface SubscribeInput {
-  viewer: Viewer;
+  viewer: Principal;
+  /** Guard the stream with this credential (SSE); over graphql-ws the socket guards it. */
+  guard?: Credential | null;
   applicationId: string;
   sessionId?: string | null;
   types?: readonly EventType[] | null;
@@ -70,12 +79,24 @@ export interface SubscribeInput {
 }
 
 const READ_BATCH = 500;
+const MAX_CACHED_SESSIONS = 50_000;
+
+interface CachedFacts {
+  facts: SessionFacts | null;
+  loadedAt: number;
+}
 
 export class EventHub {
   /** Names this instance's wake-up connections. */
   readonly instanceId = randomUUID().slice(0, 8);
   private readonly subscribers = new Map<string, Set<EventSubscription>>();
-  private readonly access: EventAccessCache;
+  /** Per application, how many subscriptions each viewer has: a batch's work grows with viewers, not subscriptions. */
+  private readonly viewers = new Map<string, Map<string, number>>();
+  private readonly sessions = new Map<string, CachedFacts>();
+  private readonly access: AccessRegistry;
+  private readonly sessionTtlMs: number;
+  /** Statements sent to decide visibility (tests check that fan-out does not query per subscriber). */
+  private visibilityQueries = 0;
   private readonly bufferSize: number;
   private wakeSource: WakeSource | null = null;
   private poller: NodeJS.Timeout | null = null;
@@ -88,7 +109,8 @@ export class EventHub {
 
   constructor(private readonly options: EventHubOptions) {
     this.db = backgroundDatabase(options.database);
-    this.access = new EventAccessCache(this.db, options.accessTtlMs ?? 10_000);
+    this.access = options.access;
+    this.sessionTtlMs = options.accessTtlMs ?? options.access.recheckMs;
     this.bufferSize = options.bufferSize ?? 1000;
     this.source = {
       readPage: (filter, position, limit) => this.readPage(filter, position, limit),
@@ -103,6 +125,11 @@ export class EventHub {
     };
   }
 
+  /** The hub's view of the database: statements sent through it are not counted as requests'. */
+  get database(): Database | null {
+    return this.started ? this.db : null;
+  }
+
   /** The last position this instance has read and dispatched. */
   get position(): number {
     return this.head;
@@ -114,9 +141,9 @@ export class EventHub {
     return count;
   }
 
-  /** Statements the visibility cache sent (tests check that fan-out does not query per subscriber). */
+  /** Statements sent to decide visibility (tests check that fan-out does not query per subscriber). */
   get accessQueries(): number {
-    return this.access.queries;
+    return this.visibilityQueries + this.access.backgroundQueries;
   }
 
   get wakeKind(): WakeSource['kind'] | null {
@@ -133,9 +160,14 @@ export class EventHub {
       wake: (position) => {
         if (position === null || position > this.head) this.read();
       },
-      listening: () => this.read(),
-      accessChanged: () => this.access.clear(),
+      // Back after being deaf: an access signal may have been missed too.
+      listening: () => {
+        this.access.invalidate();
+        this.read();
+      },
+      accessChanged: () => this.access.invalidate(),
     });
+    this.access.start(this.db, () => this.wakeSource?.publish('access'));
     const pollMs = this.options.pollIntervalMs ?? 5000;
     if (pollMs > 0) {
       this.poller = setInterval(() => this.read(), pollMs);
@@ -164,6 +196,7 @@ export class EventHub {
     this.started = false;
     if (this.poller) clearInterval(this.poller);
     for (const set of [...this.subscribers.values()]) for (const subscription of [...set]) subscription.close();
+    await this.access.stop();
     await this.wakeSource?.stop();
     this.wakeSource = null;
     await this.reading?.catch(() => {});
@@ -173,12 +206,6 @@ export class EventHub {
   committed(): void {
     this.wakeSource?.publish('events');
     this.read();
-  }
-
-  /** Call after roles or group membership changed: every instance re-reads permissions and participants. */
-  accessChanged(): void {
-    this.access.clear();
-    this.wakeSource?.publish('access');
   }
 
   /**
@@ -196,7 +223,6 @@ export class EventHub {
     if (input.after != null) {
       after = await cursorPosition(this.db, input.after, 'after', this.head);
     }
-    await this.access.loadPermissions([{ viewer: input.viewer, applicationId: filter.applicationId }]);
     // From here to registration is synchronous: `head` cannot move in between.
     const head = this.head;
     const start = after === null ? { position: head, replay: false } : { position: after, replay: after < head };
@@ -204,14 +230,31 @@ export class EventHub {
     let set = this.subscribers.get(filter.applicationId);
     if (!set) this.subscribers.set(filter.applicationId, (set = new Set()));
     set.add(subscription);
+    let counts = this.viewers.get(filter.applicationId);
+    if (!counts) this.viewers.set(filter.applicationId, (counts = new Map()));
+    counts.set(input.viewer.id, (counts.get(input.viewer.id) ?? 0) + 1);
+    if (input.guard) {
+      subscription.unguard = this.access.guard({
+        credential: input.guard,
+        end: ({ reason, message }) =>
+          subscription.fail(new DomainError(ErrorCode.UNAUTHENTICATED, message, { reason: reason === 'EXPIRED' ? 'TOKEN_EXPIRED' : 'TOKEN_REVOKED' })),
+      });
+    }
     this.options.metrics?.openSubscriptions.inc();
     return subscription;
   }
 
   private remove(subscription: EventSubscription): void {
-    const set = this.subscribers.get(subscription.filter.applicationId);
+    const { applicationId } = subscription.filter;
+    const set = this.subscribers.get(applicationId);
     if (!set?.delete(subscription)) return;
-    if (set.size === 0) this.subscribers.delete(subscription.filter.applicationId);
+    if (set.size === 0) this.subscribers.delete(applicationId);
+    const counts = this.viewers.get(applicationId)!;
+    const left = counts.get(subscription.viewer.id)! - 1;
+    if (left > 0) counts.set(subscription.viewer.id, left);
+    else counts.delete(subscription.viewer.id);
+    if (counts.size === 0) this.viewers.delete(applicationId);
+    subscription.unguard?.();
     this.options.metrics?.openSubscriptions.dec();
   }
 
@@ -252,22 +295,43 @@ export class EventHub {
 
   /** Loads what visibility needs for this batch: at most two statements, whatever the subscribers. */
   private async prepare(rows: EventRow[]): Promise<void> {
-    this.access.invalidate(rows);
-    const readers: { viewer: Viewer; applicationId: string }[] = [];
-    const seen = new Set<string>();
-    const sessionRows: EventRow[] = [];
-    for (const applicationId of new Set(rows.map((row) => row.applicationId))) {
-      const set = this.subscribers.get(applicationId);
-      if (!set) continue;
-      for (const subscription of set) {
-        const key = `${subscription.viewer.id}/${applicationId}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        readers.push({ viewer: subscription.viewer, applicationId });
-      }
+    for (const row of rows) {
+      if (row.sessionId && SESSION_ACCESS_EVENT_TYPES.has(row.type)) this.sessions.delete(row.sessionId);
     }
-    for (const row of rows) if (row.sessionId && this.subscribers.has(row.applicationId)) sessionRows.push(row);
-    await Promise.all([this.access.loadPermissions(readers), this.access.loadSessions(sessionRows)]);
+    const viewers = new Set<string>();
+    const sessionIds: string[] = [];
+    for (const applicationId of new Set(rows.map((row) => row.applicationId))) {
+      for (const viewer of this.viewers.get(applicationId)?.keys() ?? []) viewers.add(viewer);
+    }
+    for (const row of rows) if (row.sessionId && this.subscribers.has(row.applicationId)) sessionIds.push(row.sessionId);
+    await Promise.all([this.access.refresh(this.db, viewers), this.loadSessions(sessionIds)]);
+  }
+
+  /** Facts of these sessions that are unknown or stale, in one statement. */
+  private async loadSessions(sessionIds: string[]): Promise<void> {
+    const now = Date.now();
+    const wanted = [...new Set(sessionIds)].filter((id) => {
+      const cached = this.sessions.get(id);
+      return !cached || now - cached.loadedAt >= this.sessionTtlMs;
+    });
+    if (wanted.length === 0) return;
+    if (this.sessions.size > MAX_CACHED_SESSIONS) {
+      for (const [id, cached] of this.sessions) if (now - cached.loadedAt >= this.sessionTtlMs) this.sessions.delete(id);
+    }
+    this.visibilityQueries++;
+    const found = await loadSessionFacts(this.db, wanted);
+    for (const id of wanted) this.sessions.set(id, { facts: found.get(id) ?? null, loadedAt: now });
+  }
+
+  private sessionFacts(sessionId: string | null): SessionFacts | null {
+    return sessionId ? (this.sessions.get(sessionId)?.facts ?? null) : null;
+  }
+
+  /** Whether the viewer may read the event, as the registry knows the viewer now. */
+  private mayRead(viewer: Principal, event: EventRow): boolean {
+    const current = this.access.peek(viewer.id);
+    if (current === null) return false;
+    return rules.eventReadable.check(current ?? viewer, { ...event, session: this.sessionFacts(event.sessionId) });
   }
 
   /** Synchronous on purpose: `head` moves together with the hand-over (see the top of this file). */
@@ -275,10 +339,9 @@ export class EventHub {
     for (const event of rows) {
       const set = this.subscribers.get(event.applicationId);
       if (!set) continue;
-      const session = this.access.session(event.sessionId);
       for (const subscription of set) {
         if (!matches(subscription.filter, event)) continue;
-        if (!mayReadEvent(this.access.reader(subscription.viewer, event.applicationId), event, session)) continue;
+        if (!this.mayRead(subscription.viewer, event)) continue;
         subscription.offer(event);
       }
     }
@@ -297,16 +360,11 @@ export class EventHub {
       .limit(limit);
   }
 
-  private async visible(viewer: Viewer, filter: EventFilter, rows: EventRow[]): Promise<EventRow[]> {
+  private async visible(viewer: Principal, _filter: EventFilter, rows: EventRow[]): Promise<EventRow[]> {
     if (rows.length === 0) return rows;
-    await Promise.all([
-      this.access.loadPermissions([{ viewer, applicationId: filter.applicationId }]),
-      this.access.loadSessions(rows),
-    ]);
-    const reader = this.access.reader(viewer, filter.applicationId);
-    return rows.filter((event) => mayReadEvent(reader, event, this.access.session(event.sessionId)));
+    await Promise.all([this.access.refresh(this.db, [viewer.id]), this.loadSessions(rows.flatMap((row) => (row.sessionId ? [row.sessionId] : [])))]);
+    return rows.filter((event) => this.mayRead(viewer, event));
   }
-
 }
 
 function matches(filter: EventFilter, event: EventRow): boolean {

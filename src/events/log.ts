@@ -13,32 +13,13 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
 import { eventTable } from '../db/schema.ts';
+import { isEventType, type EventType } from './event-types.ts';
 
 /** A constant key for pg_advisory_xact_lock: 'skye' as int. */
 const EVENT_SEQUENCER_LOCK = 0x736b7965;
 export const EVENTS_CHANNEL = 'skylight_events';
 
-export const EventType = {
-  SESSION_CREATED: 'SESSION_CREATED',
-  SESSION_UPDATED: 'SESSION_UPDATED',
-  SESSION_PROPERTIES_UPDATED: 'SESSION_PROPERTIES_UPDATED',
-  SESSION_DATA_UPDATED: 'SESSION_DATA_UPDATED',
-  SESSION_EVENT_CREATED: 'SESSION_EVENT_CREATED',
-  SESSION_PARTICIPANT_ADDED: 'SESSION_PARTICIPANT_ADDED',
-  SESSION_CLOSED: 'SESSION_CLOSED',
-  APPLICATION_MEDIA_CREATED: 'APPLICATION_MEDIA_CREATED',
-  APPLICATION_MEDIA_UPDATED: 'APPLICATION_MEDIA_UPDATED',
-  APPLICATION_MEDIA_DELETED: 'APPLICATION_MEDIA_DELETED',
-  SESSION_MEDIA_CREATED: 'SESSION_MEDIA_CREATED',
-  SESSION_MEDIA_UPDATED: 'SESSION_MEDIA_UPDATED',
-  SESSION_MEDIA_ANNOTATION_CREATED: 'SESSION_MEDIA_ANNOTATION_CREATED',
-  SESSION_MEDIA_ANNOTATION_DELETED: 'SESSION_MEDIA_ANNOTATION_DELETED',
-  SESSION_MEDIA_ARCHIVED: 'SESSION_MEDIA_ARCHIVED',
-  SESSION_MEDIA_UNARCHIVED: 'SESSION_MEDIA_UNARCHIVED',
-  SESSION_MEDIA_DELETED: 'SESSION_MEDIA_DELETED',
-} as const;
-export type EventType = (typeof EventType)[keyof typeof EventType];
-export const EVENT_TYPES = Object.values(EventType);
+export { EVENT_TYPES, EventType } from './event-types.ts';
 
 export type EventRow = typeof eventTable.$inferSelect;
 
@@ -65,6 +46,7 @@ export interface Actor {
 /** Appends events in the caller's transaction. Call it last in that transaction. */
 export async function appendEvents(tx: Executor, events: NewEvent[]): Promise<EventRow[]> {
   if (events.length === 0) return [];
+  for (const event of events) if (!isEventType(event.type)) throw new Error(`Unknown event type ${event.type}`);
   await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_SEQUENCER_LOCK})`);
   const rows = await tx
     .insert(eventTable)

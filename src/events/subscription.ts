@@ -1,7 +1,7 @@
 // One subscriber's stream: replay from its cursor (pulled page by page from the database,
 // only as fast as the subscriber consumes), then live events handed over by the hub.
 // See src/events/hub.ts for why the hand-over has no gap and no duplicate.
-import type { Viewer } from '../auth/viewer.ts';
+import type { Principal } from '../access/principal.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { encodeEventCursor, type EventRow, type EventType } from './log.ts';
 
@@ -33,7 +33,7 @@ export interface StreamSource {
   /** Events matching the filter after `position`, oldest first, at most `limit`, visibility not applied. */
   readPage(filter: EventFilter, position: number, limit: number): Promise<EventRow[]>;
   /** The events of `rows` the viewer may read now. */
-  visible(viewer: Viewer, filter: EventFilter, rows: EventRow[]): Promise<EventRow[]>;
+  visible(viewer: Principal, filter: EventFilter, rows: EventRow[]): Promise<EventRow[]>;
   delivered(event: EventRow): void;
   closed(subscription: EventSubscription): void;
 }
@@ -52,7 +52,7 @@ export class EventSubscription implements AsyncIterableIterator<StreamItem> {
 
   constructor(
     private readonly source: StreamSource,
-    readonly viewer: Viewer,
+    readonly viewer: Principal,
     readonly filter: EventFilter,
     start: { position: number; replay: boolean },
     private readonly bufferSize: number,
@@ -60,6 +60,9 @@ export class EventSubscription implements AsyncIterableIterator<StreamItem> {
     this.position = start.position;
     this.pending = start.replay ? [] : null;
   }
+
+  /** Unregisters the stream's credential guard, when it has one (set by the hub). */
+  unguard: (() => void) | null = null;
 
   get live(): boolean {
     return this.pending === null;
@@ -95,6 +98,16 @@ export class EventSubscription implements AsyncIterableIterator<StreamItem> {
   }
 
   private lastDelivered = 0;
+
+  /** Ends the stream with `failure` as its last item (the credential failed its re-check). */
+  fail(failure: DomainError): void {
+    if (this.ended || this.failure) return;
+    this.queue = [];
+    this.pending = null;
+    this.failure = failure;
+    this.source.closed(this);
+    this.signal();
+  }
 
   async next(): Promise<IteratorResult<StreamItem>> {
     for (;;) {

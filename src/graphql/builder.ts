@@ -2,14 +2,15 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
+import { rules, mediaFieldPermission, type MediaField } from '../access/rules.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { relations, type Relations } from '../db/relations.ts';
-import { loadSessionAccess, sessionAllows, type SessionAction, type SessionAccessRow } from '../domain/access.ts';
 import { forbidden, notFound, unauthenticated } from '../domain/errors.ts';
 import type { Context } from './context.ts';
 import { toGraphQLError } from './errors.ts';
+import { loadersOf } from './loaders.ts';
 
 export interface AppPermissionScope {
   applicationId: string;
@@ -19,8 +20,13 @@ export interface AppPermissionScope {
 export interface SessionScope {
   applicationId: string;
   sessionId: string;
-  /** `read`/`update` apply the any/participant rule; a permission is checked as held. */
-  need: SessionAction | Permission;
+  /** `read`/`update` apply the session rules; a permission is checked as held. */
+  need: 'read' | 'update' | Permission;
+}
+
+export interface MediaFieldScope {
+  applicationId: string;
+  field: MediaField;
 }
 
 export type Scalars = {
@@ -40,29 +46,32 @@ export interface PothosTypes {
     admin: boolean;
     appPermission: AppPermissionScope;
     session: SessionScope;
+    mediaField: MediaFieldScope;
+    userPrivate: string;
+    groupVisible: string;
   };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }
 
-/** Memo of session lookups for one request, kept on the context object. */
-const sessionMemo = new WeakMap<Context, Map<string, Promise<SessionAccessRow | null>>>();
-
-function sessionAccess(ctx: Context, applicationId: string, sessionId: string) {
-  let memo = sessionMemo.get(ctx);
-  if (!memo) sessionMemo.set(ctx, (memo = new Map()));
-  const key = `${applicationId}/${sessionId}`;
-  let found = memo.get(key);
-  if (!found) {
-    found = loadSessionAccess(ctx.db, ctx.viewer!, applicationId, sessionId);
-    memo.set(key, found);
+/** The permission a failed scope stood for, so FORBIDDEN can name what is missing. */
+function missingPermission(failure: AuthFailure): Permission | null {
+  if (failure.kind === AuthScopeFailureType.AuthScope) {
+    const parameter = failure.parameter as Partial<AppPermissionScope & SessionScope & MediaFieldScope> | null;
+    if (failure.scope === 'mediaField' && parameter?.field) return mediaFieldPermission(parameter.field);
+    if (failure.scope === 'appPermission') return parameter?.permission ?? null;
+    if (failure.scope === 'session' && parameter?.need) {
+      return parameter.need === 'read' ? null : parameter.need === 'update' ? 'session:update:any' : parameter.need;
+    }
+    return null;
   }
-  return found;
-}
-
-/** Forget memoised session lookups (a mutation that changed participants or status). */
-export function forgetSessionAccess(ctx: Context): void {
-  sessionMemo.delete(ctx);
+  if (failure.kind === AuthScopeFailureType.AllAuthScopes || failure.kind === AuthScopeFailureType.AnyAuthScopes) {
+    for (const inner of failure.failures) {
+      const found = missingPermission(inner);
+      if (found) return found;
+    }
+  }
+  return null;
 }
 
 export const builder = new SchemaBuilder<PothosTypes>({
@@ -97,28 +106,41 @@ export const builder = new SchemaBuilder<PothosTypes>({
   scopeAuth: {
     authorizeOnSubscribe: true,
     cacheKey: (value) => JSON.stringify(value),
-    unauthorizedError: (_parent, ctx, _info, result) =>
-      toGraphQLError(ctx.viewer ? forbidden(result.message) : (ctx.authError ?? unauthenticated())),
+    unauthorizedError: (_parent, ctx, _info, result) => {
+      if (!ctx.viewer) return toGraphQLError(ctx.authError ?? unauthenticated());
+      const permission = missingPermission(result.failure);
+      const error = permission
+        ? forbidden(`Needs the permission ${permission}`, { permission })
+        : forbidden(result.message);
+      return toGraphQLError(error);
+    },
+    // Every scope is decided from the request's principal by the rules of src/access/rules.ts;
+    // only `session` reads the session's facts (one batched statement per request).
     authScopes: (ctx) => ({
       authenticated: !!ctx.viewer,
       admin: !!ctx.viewer?.isAdmin,
-      appPermission: async ({ applicationId, permission }) => {
-        const permissions = ctx.viewer && (await ctx.access!.permissionsIn(applicationId));
-        if (!ctx.viewer) return false;
-        if (!permissions?.has('application:read')) throw toGraphQLError(notFound('Application'));
-        return permissions.has(permission);
+      appPermission: ({ applicationId, permission }) => {
+        const viewer = ctx.viewer;
+        if (!viewer) return false;
+        if (!rules.applicationVisible.check(viewer, { id: applicationId })) throw toGraphQLError(notFound('Application'));
+        return rules.permissionHeld.check(viewer, { applicationId, permission });
       },
       session: async ({ applicationId, sessionId, need }) => {
-        if (!ctx.viewer) return false;
-        const permissions = await ctx.access!.permissionsIn(applicationId);
-        if (!permissions?.has('application:read')) throw toGraphQLError(notFound('Application'));
-        const session = await sessionAccess(ctx, applicationId, sessionId);
-        if (!session || !sessionAllows(permissions, session.isParticipant, 'read')) {
+        const viewer = ctx.viewer;
+        if (!viewer) return false;
+        if (!rules.applicationVisible.check(viewer, { id: applicationId })) throw toGraphQLError(notFound('Application'));
+        const session = await loadersOf(ctx).sessionFacts.load(sessionId);
+        if (!session || session.applicationId !== applicationId || !rules.sessionVisible.check(viewer, session)) {
           throw toGraphQLError(notFound('Session'));
         }
-        if (need === 'read' || need === 'update') return sessionAllows(permissions, session.isParticipant, need);
-        return permissions.has(need);
+        if (need === 'read') return true;
+        if (need === 'update') return rules.sessionChangeable.check(viewer, session);
+        return rules.permissionHeld.check(viewer, { applicationId, permission: need });
       },
+      mediaField: ({ applicationId, field }) =>
+        !!ctx.viewer && rules.permissionHeld.check(ctx.viewer, { applicationId, permission: mediaFieldPermission(field) }),
+      userPrivate: (userId) => !!ctx.viewer && rules.userPrivateFields.check(ctx.viewer, { id: userId }),
+      groupVisible: (groupId) => !!ctx.viewer && rules.groupVisible.check(ctx.viewer, { id: groupId }),
     }),
   },
 });

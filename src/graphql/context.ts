@@ -1,7 +1,7 @@
-import type { Viewer } from '../auth/viewer.ts';
+import type { Principal } from '../access/principal.ts';
+import type { Credential } from '../access/registry.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
-import type { AccessCache } from '../domain/access.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { Actor } from '../events/log.ts';
 import type { Services } from '../services.ts';
@@ -10,11 +10,17 @@ export interface Context {
   db: Database;
   config: Config;
   services: Services;
-  viewer: Viewer | null;
+  /** Who asks, with the facts every access rule is decided from; null for anonymous requests. */
+  viewer: Principal | null;
+  /** What the viewer authenticated with: long-lived streams keep re-checking it. */
+  credential: Credential | null;
   /** Why the bearer token was refused, when it was. */
   authError: DomainError | null;
-  /** Null for anonymous requests. */
-  access: AccessCache | null;
+  /**
+   * `ws`: the graphql-ws socket guards the credential (and is closed when it fails); over HTTP
+   * (SSE) each subscription guards its own.
+   */
+  transport: 'http' | 'ws';
   /** From the `x-client-timestamp` header, when the client gave one. */
   clientTimestamp: Date | null;
   requestId: string;
@@ -22,3 +28,22 @@ export interface Context {
 
 /** Who acts in a mutation, and the client's time for its events. Needs a viewer. */
 export const actorOf = (ctx: Context): Actor => ({ userId: ctx.viewer!.id, clientTimestamp: ctx.clientTimestamp });
+
+/**
+ * After a write that changed access: every instance forgets what it knew, and the rest of this
+ * request (later mutations of the same operation) runs with the viewer as it is now.
+ */
+export async function accessChanged(ctx: Context): Promise<void> {
+  ctx.services.access.changed();
+  if (ctx.viewer) ctx.viewer = await ctx.services.access.principal(ctx.db, ctx.viewer.id);
+}
+
+/**
+ * The context one delivery of a live event runs in: the connection's, with the viewer as the
+ * registry knows it now and fresh per-request caches (scope results, loaders), so every event is
+ * decided with the permissions of delivery time.
+ */
+export function deliveryContext(ctx: Context): Context {
+  const current = ctx.viewer ? ctx.services.access.peek(ctx.viewer.id) : null;
+  return { ...ctx, viewer: current ?? ctx.viewer };
+}

@@ -1,10 +1,8 @@
 // Builds the per-request context from what the transport knows: the Authorization value,
 // the client timestamp header and a request id. HTTP, WebSocket and SSE all come through here.
 import { randomUUID } from 'node:crypto';
-import { authenticate } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
-import { AccessCache } from '../domain/access.ts';
 import { requestScope } from '../http/observability.ts';
 import type { Services } from '../services.ts';
 import type { Context } from './context.ts';
@@ -19,6 +17,7 @@ export interface RequestFacts {
   authorization: string | null | undefined;
   clientTimestamp?: string | null;
   requestId?: string | null;
+  transport?: Context['transport'];
 }
 
 function parseTimestamp(value: string | null | undefined): Date | null {
@@ -28,12 +27,13 @@ function parseTimestamp(value: string | null | undefined): Date | null {
 }
 
 export async function makeContext(base: ContextBase, facts: RequestFacts): Promise<Context> {
-  const { viewer, error } = await authenticate(base.db, base.config, facts.authorization);
+  const { viewer, credential, error } = await base.services.auth.authenticate(base.db, facts.authorization);
   return {
     ...base,
     viewer,
+    credential,
     authError: error,
-    access: viewer ? new AccessCache(base.db, viewer) : null,
+    transport: facts.transport ?? 'http',
     clientTimestamp: parseTimestamp(facts.clientTimestamp),
     requestId: facts.requestId || requestScope.getStore()?.requestId || randomUUID(),
   };

@@ -3,11 +3,10 @@
 // media without session:media:read:content is 403. Range (206/416), ETag = sha256 (304).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { eq } from 'drizzle-orm';
-import { authenticate, toViewer, type Viewer } from '../auth/viewer.ts';
-import { userTable } from '../db/schema.ts';
-import { AccessCache, isUuid } from '../domain/access.ts';
-import { mayReadMedia } from '../domain/media-access.ts';
+import { loadSessionFacts } from '../access/facts.ts';
+import type { Principal } from '../access/principal.ts';
+import { rules } from '../access/rules.ts';
+import { isUuid } from '../domain/ids.ts';
 import { verifySignedUrl } from '../domain/media-urls.ts';
 import { findMedia, type MediaRow } from '../domain/media.ts';
 import type { ContextBase } from '../graphql/make-context.ts';
@@ -21,7 +20,7 @@ function fail(res: ServerResponse, status: number, code: string, message: string
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
-type Who = { viewer: Viewer } | { status: number; code: string; message: string };
+type Who = { viewer: Principal } | { status: number; code: string; message: string };
 
 async function whoAsks(base: ContextBase, req: IncomingMessage, mediaId: string, params: URLSearchParams): Promise<Who> {
   const signed = verifySignedUrl(base.config.jwtSecret, mediaId, params);
@@ -29,10 +28,10 @@ async function whoAsks(base: ContextBase, req: IncomingMessage, mediaId: string,
     return { status: 403, code: 'FORBIDDEN', message: signed.error === 'expired' ? 'The signed URL has expired' : 'Invalid signature' };
   }
   if (signed) {
-    const [user] = isUuid(signed.userId) ? await base.db.select().from(userTable).where(eq(userTable.id, signed.userId)) : [];
-    return user ? { viewer: toViewer(user) } : { status: 403, code: 'FORBIDDEN', message: 'Invalid signature' };
+    const viewer = isUuid(signed.userId) ? await base.services.access.principal(base.db, signed.userId) : null;
+    return viewer ? { viewer } : { status: 403, code: 'FORBIDDEN', message: 'Invalid signature' };
   }
-  const { viewer, error } = await authenticate(base.db, base.config, req.headers.authorization);
+  const { viewer, error } = await base.services.auth.authenticate(base.db, req.headers.authorization);
   if (viewer) return { viewer };
   return { status: 401, code: 'UNAUTHENTICATED', message: error?.message ?? 'Authentication required' };
 }
@@ -69,13 +68,13 @@ export async function handleMediaDownload(base: ContextBase, req: IncomingMessag
   const who = await whoAsks(base, req, mediaId, params);
   if ('status' in who) return fail(res, who.status, who.code, who.message);
   const media = await findMedia(base.db, mediaId);
-  const access = new AccessCache(base.db, who.viewer);
-  if (!media || media.status !== 'READY' || !media.storageKey || !(await mayReadMedia(base.db, who.viewer, media, access))) {
+  const session = media?.sessionId ? ((await loadSessionFacts(base.db, [media.sessionId])).get(media.sessionId) ?? null) : null;
+  if (!media || media.status !== 'READY' || !media.storageKey || !rules.mediaVisible.check(who.viewer, { ...media, session })) {
     return fail(res, 404, 'NOT_FOUND', 'Media not found');
   }
-  if (media.scope === 'SESSION') {
-    const permissions = await access.permissionsIn(media.applicationId);
-    if (!permissions?.has('session:media:read:content')) return fail(res, 403, 'FORBIDDEN', 'Needs session:media:read:content');
+  const content = { applicationId: media.applicationId, permission: 'session:media:read:content' } as const;
+  if (media.scope === 'SESSION' && !rules.permissionHeld.check(who.viewer, content)) {
+    return fail(res, 403, 'FORBIDDEN', `Needs the permission ${content.permission}`);
   }
   const etag = `"${media.sha256}"`;
   const headers: Record<string, string> = {

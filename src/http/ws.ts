@@ -1,8 +1,12 @@
 // GraphQL over WebSocket (graphql-ws protocol) on /graphql, through Yoga's envelop so that
 // plugins, error masking and limits are the same as over HTTP. The bearer token comes in the
-// connection_init payload, `{ authorization: "Bearer …" }`: missing closes the socket with
-// 4401, refused with 4403, and no connection_init within 3 s closes it with 4408. The server
-// pings every `keepAliveMs` and drops a peer that does not answer.
+// connection_init payload, `{ authorization: "Bearer …" }` (keys in any case): missing or
+// expired closes the socket with 4401, refused with 4403, and no connection_init within 3 s
+// closes it with 4408. The socket's credential is re-checked for as long as it is open (see
+// src/access/registry.ts): an access JWT that expires closes it with 4401 (the client refreshes
+// and reconnects with `after`), a revoked token or a deleted user with 4403. Every operation
+// runs with the viewer as it is now. The server pings every `keepAliveMs` and drops a peer
+// that does not answer.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,7 +16,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { AccessCache } from '../domain/access.ts';
+import { isExpiry } from '../access/authenticate.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
@@ -25,6 +29,8 @@ export interface ConnectionParams extends Record<string, unknown> {
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
   context?: Context;
+  /** Stops the re-checks of this socket's credential. */
+  unguard?: () => void;
 }
 
 export interface GraphQLWebSocketOptions {
@@ -52,6 +58,16 @@ function text(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
+/** A connection parameter by name, whatever its case (`Authorization` works like `authorization`). */
+function param(params: Record<string, unknown> | null | undefined, name: string): string | null {
+  if (!params) return null;
+  const key = Object.keys(params).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+  return key === undefined ? null : text(params[key]);
+}
+
+/** Close reasons are at most 123 bytes. */
+const reason = (message: string) => message.slice(0, 123);
+
 export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQLWebSocket {
   const { yoga, base, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
@@ -62,27 +78,50 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
       onConnect: async (ctx) => {
-        const authorization = text(ctx.connectionParams?.authorization);
+        const authorization = param(ctx.connectionParams, 'authorization');
         if (!authorization) {
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init needs { authorization: "Bearer <token>" }');
           return false;
         }
         const context = await makeContext(base, {
           authorization,
-          clientTimestamp: text(ctx.connectionParams?.clientTimestamp),
+          clientTimestamp: param(ctx.connectionParams, 'clientTimestamp'),
           requestId: randomUUID(),
+          transport: 'ws',
         });
         if (!context.viewer) {
-          ctx.extra.socket.close(CloseCode.Forbidden, `Forbidden: ${context.authError?.message ?? 'invalid token'}`.slice(0, 123));
+          const message = context.authError?.message ?? 'invalid token';
+          if (isExpiry(context.authError)) ctx.extra.socket.close(CloseCode.Unauthorized, reason(`Unauthorized: ${message}`));
+          else ctx.extra.socket.close(CloseCode.Forbidden, reason(`Forbidden: ${message}`));
           return false;
         }
+        const socket = ctx.extra.socket;
+        ctx.extra.unguard = base.services.access.guard({
+          credential: context.credential!,
+          end: (why) =>
+            socket.close(
+              why.reason === 'EXPIRED' ? CloseCode.Unauthorized : CloseCode.Forbidden,
+              reason(`${why.reason === 'EXPIRED' ? 'Unauthorized' : 'Forbidden'}: ${why.message}`),
+            ),
+        });
         ctx.extra.context = context;
         return true;
       },
+      onClose: (ctx) => ctx.extra.unguard?.(),
       onSubscribe: async (ctx, _id, payload) => {
         const connection = ctx.extra.context!;
-        // A fresh permission memo per operation: a long-lived connection must not keep old grants.
-        const context: Context = { ...connection, access: new AccessCache(base.db, connection.viewer!), requestId: randomUUID() };
+        const credential = connection.credential!;
+        if (credential.kind === 'jwt' && credential.expiresAt <= Date.now()) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: The access token has expired');
+          return [new GraphQLError('The access token has expired', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        }
+        // Each operation runs with the viewer as it is now, not as it was at connection_init.
+        const viewer = await base.services.access.principal(base.db, connection.viewer!.id);
+        if (!viewer) {
+          ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: The user no longer exists');
+          return [new GraphQLError('The user no longer exists', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        }
+        const context: Context = { ...connection, viewer, requestId: randomUUID() };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           [PREBUILT_CONTEXT]: context,
           params: payload,

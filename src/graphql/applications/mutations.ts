@@ -1,5 +1,6 @@
 import * as applications from '../../domain/applications.ts';
 import { builder } from '../builder.ts';
+import { accessChanged } from '../context.ts';
 import { ParticipantInput } from '../identity/types.ts';
 import { Application, Role } from './types.ts';
 
@@ -49,6 +50,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateApplicationInput, required: true, description: 'The application.' }) },
     resolve: async (query, _root, args, ctx) => {
       const created = await applications.createApplication(ctx.db, ctx.viewer!.id, args.input);
+      await accessChanged(ctx);
       return (await ctx.db.query.applicationTable.findFirst(query({ where: { id: created.id } })))!;
     },
   }),
@@ -85,6 +87,7 @@ builder.mutationFields((t) => ({
     authScopes: appScope('role:manage'),
     resolve: async (query, _root, args, ctx) => {
       const role = await applications.createRole(ctx.db, ctx.viewer!.id, String(args.applicationId), args.input);
+      await accessChanged(ctx);
       return (await ctx.db.query.roleTable.findFirst(query({ where: { id: role.id } })))!;
     },
   }),
@@ -105,7 +108,7 @@ builder.mutationFields((t) => ({
         String(args.roleId),
         args.input,
       );
-      ctx.access!.clear();
+      await accessChanged(ctx);
       return (await ctx.db.query.roleTable.findFirst(query({ where: { id: role.id } })))!;
     },
   }),
@@ -116,7 +119,11 @@ builder.mutationFields((t) => ({
       roleId: t.arg.id({ required: true, description: 'The role.' }),
     },
     authScopes: appScope('role:manage'),
-    resolve: (_root, args, ctx) => applications.deleteRole(ctx.db, String(args.applicationId), String(args.roleId)),
+    resolve: async (_root, args, ctx) => {
+      const id = await applications.deleteRole(ctx.db, String(args.applicationId), String(args.roleId));
+      await accessChanged(ctx);
+      return id;
+    },
   }),
   addRoleParticipant: t.drizzleField({
     type: Role,
@@ -135,7 +142,7 @@ builder.mutationFields((t) => ({
         String(args.roleId),
         { id: String(args.participant.id), type: args.participant.type ?? 'USER' },
       );
-      ctx.access!.clear();
+      await accessChanged(ctx);
       return (await ctx.db.query.roleTable.findFirst(query({ where: { id: role.id } })))!;
     },
   }),
@@ -156,7 +163,7 @@ builder.mutationFields((t) => ({
         String(args.roleId),
         { id: String(args.participant.id), type: args.participant.type ?? 'USER' },
       );
-      ctx.access!.clear();
+      await accessChanged(ctx);
       return (await ctx.db.query.roleTable.findFirst(query({ where: { id: role.id } })))!;
     },
   }),

@@ -1,7 +1,7 @@
-import { sql, type SQLWrapper } from 'drizzle-orm';
-import { heldRoleIds } from '../../domain/access.ts';
+import { rules } from '../../access/rules.ts';
 import { notFound } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
+import { loadersOf } from '../loaders.ts';
 import { Participant } from '../identity/types.ts';
 
 export const Role = builder.drizzleObject('roleTable', {
@@ -54,6 +54,12 @@ export const Application = builder.drizzleObject('applicationTable', {
     createdBy: t.exposeID('createdBy', { nullable: true, description: 'Who created the application.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the application was created.' }),
     roles: t.relation('roles', { description: 'The roles of the application, by name.', query: { orderBy: { name: 'asc' } } }),
+    members: t.field({
+      type: [Participant],
+      description: 'Every user and group holding a role in the application, by name: whom a frontend can pick to add to a session.',
+      authScopes: (application) => ({ appPermission: { applicationId: application.id, permission: 'application:read' } }),
+      resolve: (application, _args, ctx) => loadersOf(ctx).applicationMembers.load(application.id),
+    }),
   }),
 });
 
@@ -61,10 +67,6 @@ export const ApplicationConnection = builder.connectionObject(
   { type: Application, name: 'ApplicationConnection', description: 'A page of applications.' },
   { name: 'ApplicationEdge', description: 'An application and its cursor.' },
 );
-
-/** Raw filter: applications in which the user holds application:read. */
-const readableBy = (id: SQLWrapper, userId: string) =>
-  sql`${id} in (select r.application_id from role r where 'application:read' = any(r.permissions) and r.id in ${heldRoleIds(userId)})`;
 
 builder.queryFields((t) => ({
   application: t.drizzleField({
@@ -88,7 +90,7 @@ builder.queryFields((t) => ({
       resolve: (query, _root, _args, ctx) =>
         ctx.db.query.applicationTable.findMany(
           query({
-            where: ctx.viewer!.isAdmin ? {} : { RAW: (table) => readableBy(table.id, ctx.viewer!.id) },
+            where: { RAW: (table) => rules.applicationVisible.sql(ctx.viewer!, table) },
             orderBy: { seq: 'asc' },
           }),
         ),

@@ -2,7 +2,10 @@
 // same answer: same viewer, same operation, same variables. The hub hands one event object to
 // all its local subscribers, so 10,000 subscribers of one viewer cost one execution per event
 // instead of 10,000 (each still gets its own message). Different viewers never share a
-// result. Otherwise the same as graphql-js `subscribe`.
+// result. Each execution runs in a delivery context (src/graphql/context.ts): the viewer's
+// principal as the registry knows it at that moment and fresh scope and loader caches, so a
+// permission lost while the stream is open stops showing at the next event. Otherwise the same
+// as graphql-js `subscribe`.
 import {
   createSourceEventStream,
   execute,
@@ -11,6 +14,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
+import { deliveryContext, type Context } from '../context.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -55,7 +59,8 @@ export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterabl
   const source = await createSourceEventStream(args);
   if (!isAsyncIterable(source)) return source;
   const key = sharingKey(args);
-  const run = (payload: unknown): Result => execute({ ...args, rootValue: payload });
+  const run = (payload: unknown): Result =>
+    execute({ ...args, rootValue: payload, contextValue: deliveryContext(args.contextValue as Context) });
   return mapStream(source[Symbol.asyncIterator](), (payload) => {
     if (key === null || typeof payload !== 'object' || payload === null) return run(payload);
     let results = sharedResults.get(payload);

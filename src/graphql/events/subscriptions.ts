@@ -1,6 +1,8 @@
-// Live event streams over graphql-ws and SSE. Authorization is checked once, on subscribe
-// (scope-auth's authorizeOnSubscribe); after that the hub filters every event by what the
-// viewer may read at delivery time (src/events/visibility.ts).
+// Live event streams over graphql-ws and SSE. Scopes are checked on subscribe (scope-auth's
+// authorizeOnSubscribe); after that the hub filters every event by what the viewer may read at
+// delivery time (`rules.eventReadable`), every event's selection runs with the viewer's
+// permissions of that moment (shared-execution.ts), and the credential is re-checked while the
+// stream is open: over graphql-ws by the socket, over SSE by the stream itself.
 import type { EventType } from '../../events/log.ts';
 import { isStreamFailure, type StreamItem } from '../../events/subscription.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -42,6 +44,7 @@ builder.subscriptionField('applicationEvents', (t) =>
     subscribe: (_root, args, ctx) =>
       ctx.services.events.subscribe({
         viewer: ctx.viewer!,
+        guard: ctx.transport === 'http' ? ctx.credential : null,
         applicationId: String(args.applicationId),
         types: args.types as EventType[] | null | undefined,
         after: args.after,
@@ -66,6 +69,7 @@ builder.subscriptionField('sessionEvents', (t) =>
     subscribe: (_root, args, ctx) =>
       ctx.services.events.subscribe({
         viewer: ctx.viewer!,
+        guard: ctx.transport === 'http' ? ctx.credential : null,
         applicationId: String(args.applicationId),
         sessionId: String(args.sessionId),
         types: args.types as EventType[] | null | undefined,

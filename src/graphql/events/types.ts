@@ -1,53 +1,23 @@
 // Event types over the rows of the event log, and the reads of its history: `events` and
 // `Session.events`. Payloads are snapshots taken in the transaction of the change.
-import { EVENT_TYPES, EventType as EventTypes, encodeEventCursor, type EventRow, type EventType as EventTypeName } from '../../events/log.ts';
+import { EVENT_TYPE_TABLE, EVENT_TYPES, eventGraphQLType, type EventGraphQLType } from '../../events/event-types.ts';
+import { encodeEventCursor, type EventRow, type EventType as EventTypeName } from '../../events/log.ts';
 import { eventReadable, positionAfter, readEvents, readSessionsEvents } from '../../domain/events.ts';
 import { notFound } from '../../domain/errors.ts';
 import type { SessionSnapshot } from '../../domain/sessions.ts';
-import { batchLoader } from '../batch.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
+import { keyedLoader } from '../loaders.ts';
 import { Session } from '../sessions/types.ts';
-
-const EVENT_TYPE_DESCRIPTIONS: Record<EventTypeName, string> = {
-  SESSION_CREATED: 'A session was created.',
-  SESSION_UPDATED: 'The name or description of a session changed.',
-  SESSION_PROPERTIES_UPDATED: 'The properties of a session were replaced.',
-  SESSION_DATA_UPDATED: 'A merge patch was applied to the session data.',
-  SESSION_EVENT_CREATED: 'A custom event was recorded on a session.',
-  SESSION_PARTICIPANT_ADDED: 'A user or group joined a session.',
-  SESSION_CLOSED: 'A session was closed.',
-  APPLICATION_MEDIA_CREATED: 'Application media was uploaded.',
-  APPLICATION_MEDIA_UPDATED: 'The title or content of application media changed.',
-  APPLICATION_MEDIA_DELETED: 'Application media was deleted for good.',
-  SESSION_MEDIA_CREATED: 'Session media was created (status UPLOADING).',
-  SESSION_MEDIA_UPDATED: 'Session media changed: its bytes are stored (READY), or its title, labels or properties.',
-  SESSION_MEDIA_ANNOTATION_CREATED: 'An annotation was added to a photo.',
-  SESSION_MEDIA_ANNOTATION_DELETED: 'An annotation was removed from a photo.',
-  SESSION_MEDIA_ARCHIVED: 'Session media was archived: hidden from every read, still stored.',
-  SESSION_MEDIA_UNARCHIVED: 'Archived session media was restored.',
-  SESSION_MEDIA_DELETED: 'Session media was deleted for good.',
-};
 
 export const EventTypeEnum = builder.enumType('EventType', {
   description: 'What an event records.',
-  values: Object.fromEntries(EVENT_TYPES.map((type) => [type, { description: EVENT_TYPE_DESCRIPTIONS[type] }])),
+  values: Object.fromEntries(EVENT_TYPES.map((type) => [type, { description: EVENT_TYPE_TABLE[type].description }])),
 });
 
-const LIFECYCLE = new Set<string>([
-  EventTypes.SESSION_CREATED,
-  EventTypes.SESSION_UPDATED,
-  EventTypes.SESSION_PROPERTIES_UPDATED,
-  EventTypes.SESSION_PARTICIPANT_ADDED,
-  EventTypes.SESSION_CLOSED,
-]);
-const DATA = new Set<string>([EventTypes.SESSION_DATA_UPDATED, EventTypes.SESSION_EVENT_CREATED]);
-
 /** The GraphQL type name of an event row. */
-export function eventTypeName(row: Pick<EventRow, 'type'>): 'SessionLifecycleEvent' | 'SessionDataEvent' | 'MediaEvent' {
-  if (LIFECYCLE.has(row.type)) return 'SessionLifecycleEvent';
-  if (DATA.has(row.type)) return 'SessionDataEvent';
-  return 'MediaEvent';
+export function eventTypeName(row: Pick<EventRow, 'type'>): EventGraphQLType {
+  return eventGraphQLType(row.type);
 }
 
 export const Event = builder.interfaceRef<EventRow>('Event').implement({
@@ -129,12 +99,11 @@ const pageSize = (first: number | null | undefined) => Math.min(Math.max(first ?
 
 /** The page's size and the reader's filter, shared by `events` and `Session.events`. */
 async function pageQuery(ctx: Context, args: PageArgs) {
-  const permissions = (await ctx.access!.permissionsIn(args.applicationId)) ?? new Set();
   return {
     first: pageSize(args.first),
     types: args.types as EventTypeName[] | null,
     afterPosition: await positionAfter(ctx.db, args.after),
-    readable: eventReadable(ctx.viewer!, permissions),
+    readable: eventReadable(ctx.viewer!),
   };
 }
 
@@ -162,16 +131,12 @@ async function eventPage(ctx: Context, args: PageArgs) {
 /** `Session.events` of every session of a request with the same arguments, in one statement. */
 async function sessionEventPage(ctx: Context, args: PageArgs & { sessionId: string }) {
   const key = JSON.stringify([args.applicationId, args.types ?? null, args.first ?? null, args.after ?? null]);
-  const load = batchLoader(
-    ctx,
-    `sessionEvents:${key}`,
-    async (sessionIds) => {
-      const page = await pageQuery(ctx, args);
-      return readSessionsEvents(ctx.db, { ...page, sessionIds, limit: page.first + 1 });
-    },
-    [] as EventRow[],
-  );
-  const rows = await load(args.sessionId);
+  const load = keyedLoader(ctx, `sessionEvents:${key}`, async (sessionIds) => {
+    const page = await pageQuery(ctx, args);
+    const found = await readSessionsEvents(ctx.db, { ...page, sessionIds: [...sessionIds], limit: page.first + 1 });
+    return sessionIds.map((id) => found.get(id) ?? []);
+  });
+  const rows = await load.load(args.sessionId);
   return connectionOf(rows, pageSize(args.first), args.after);
 }
 

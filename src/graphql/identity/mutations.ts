@@ -1,7 +1,18 @@
 import * as identity from '../../domain/identity.ts';
 import { login, refresh } from '../../domain/login.ts';
 import { builder } from '../builder.ts';
+import { accessChanged } from '../context.ts';
 import { ApiToken, AuthTokens, Group, User } from './types.ts';
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  description: 'Changes to a user; omitted fields stay.',
+  fields: (t) => ({
+    displayName: t.string({ description: 'A new display name.' }),
+    password: t.string({ description: 'A new password (at least 8 characters); existing logins keep working until they expire.' }),
+    isAdmin: t.boolean({ description: 'Grant or take away admin rights.' }),
+    isIntegration: t.boolean({ description: 'Mark or unmark the user as an integration code user.' }),
+  }),
+});
 
 builder.mutationFields((t) => ({
   login: t.field({
@@ -34,6 +45,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const user = await identity.createUser(ctx.db, args);
+      await accessChanged(ctx);
       return (await ctx.db.query.userTable.findFirst(query({ where: { id: user.id } })))!;
     },
   }),
@@ -44,6 +56,7 @@ builder.mutationFields((t) => ({
     args: { name: t.arg.string({ required: true, description: 'Unique group name.' }) },
     resolve: async (query, _root, args, ctx) => {
       const group = await identity.createGroup(ctx.db, args.name);
+      await accessChanged(ctx);
       return (await ctx.db.query.groupTable.findFirst(query({ where: { id: group.id } })))!;
     },
   }),
@@ -57,6 +70,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const group = await identity.addGroupMember(ctx.db, String(args.groupId), String(args.userId));
+      await accessChanged(ctx);
       return (await ctx.db.query.groupTable.findFirst(query({ where: { id: group.id } })))!;
     },
   }),
@@ -70,6 +84,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const group = await identity.removeGroupMember(ctx.db, String(args.groupId), String(args.userId));
+      await accessChanged(ctx);
       return (await ctx.db.query.groupTable.findFirst(query({ where: { id: group.id } })))!;
     },
   }),
@@ -87,6 +102,36 @@ builder.mutationFields((t) => ({
     description: 'Revokes an API token (admin only); it stops working at once. Answers its id.',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true, description: 'The token id.' }) },
-    resolve: (_root, args, ctx) => identity.revokeApiToken(ctx.db, String(args.id)),
+    resolve: async (_root, args, ctx) => {
+      const id = await identity.revokeApiToken(ctx.db, String(args.id));
+      await accessChanged(ctx);
+      return id;
+    },
+  }),
+  updateUser: t.drizzleField({
+    type: User,
+    description:
+      'Changes a user (admin only): display name, password, admin and integration flags; omitted fields stay. Takes effect at once, also on open event streams.',
+    authScopes: { admin: true },
+    args: {
+      userId: t.arg.id({ required: true, description: 'The user.' }),
+      input: t.arg({ type: UpdateUserInput, required: true, description: 'The changes.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const user = await identity.updateUser(ctx.db, String(args.userId), args.input);
+      await accessChanged(ctx);
+      return (await ctx.db.query.userTable.findFirst(query({ where: { id: user.id } })))!;
+    },
+  }),
+  deleteUser: t.id({
+    description:
+      "Deletes a user for good (admin only): its tokens, group memberships and roles go too, and its open event streams end. Sessions keep it in their participant lists. Answers the user's id.",
+    authScopes: { admin: true },
+    args: { userId: t.arg.id({ required: true, description: 'The user.' }) },
+    resolve: async (_root, args, ctx) => {
+      const id = await identity.deleteUser(ctx.db, ctx.viewer!.id, String(args.userId));
+      await accessChanged(ctx);
+      return id;
+    },
   }),
 }));

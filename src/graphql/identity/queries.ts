@@ -1,4 +1,6 @@
-import { isUuid } from '../../domain/access.ts';
+import { grantsIn } from '../../access/principal.ts';
+import { rules } from '../../access/rules.ts';
+import { isUuid } from '../../domain/ids.ts';
 import { notFound } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
 import { User } from './types.ts';
@@ -19,9 +21,9 @@ export const Viewer = builder.objectRef<{ userId: string }>('Viewer').implement(
       description: 'Effective permissions of the viewer in one application, super permissions expanded.',
       args: { applicationId: t.arg.id({ required: true, description: 'The application.' }) },
       resolve: async (_viewer, args, ctx) => {
-        const permissions = await ctx.access!.permissionsIn(String(args.applicationId));
-        if (!permissions?.has('application:read')) throw notFound('Application');
-        return [...permissions];
+        const applicationId = String(args.applicationId);
+        if (!rules.applicationVisible.check(ctx.viewer!, { id: applicationId })) throw notFound('Application');
+        return [...grantsIn(ctx.viewer!, applicationId)];
       },
     }),
   }),

@@ -1,5 +1,7 @@
+import { rules } from '../../access/rules.ts';
 import { userTable } from '../../db/schema.ts';
 import { builder } from '../builder.ts';
+import { loadersOf } from '../loaders.ts';
 
 export const ParticipantType = builder.enumType('ParticipantType', {
   description: 'Whether a participant id names a user or a group.',
@@ -15,14 +17,18 @@ export const User = builder.drizzleObject('userTable', {
     username: t.exposeString('username', { description: 'Unique sign-in name.' }),
     displayName: t.exposeString('displayName', { description: 'Name shown to people.' }),
     isIntegration: t.exposeBoolean('isIntegration', {
-      description: 'An integration code user (a data connector); keeps access to media of closed sessions.',
+      description:
+        'An integration code user (a data connector); keeps access to media of closed sessions. Only admins and the user itself see it (else FORBIDDEN).',
+      authScopes: (user) => ({ userPrivate: user.id }),
     }),
     isAdmin: t.exposeBoolean('isAdmin', {
-      description: 'Admins manage users, groups, tokens and applications, and hold every permission.',
+      description:
+        'Admins manage users, groups, tokens and applications, and hold every permission. Only admins and the user itself see it (else FORBIDDEN).',
+      authScopes: (user) => ({ userPrivate: user.id }),
     }),
     groups: t.relation('groups', {
-      description: 'Groups the user belongs to.',
-      query: { orderBy: { name: 'asc' } },
+      description: 'Groups the user belongs to; for other users, only the groups the viewer belongs to as well (admins see all).',
+      query: (_args, ctx) => ({ where: { RAW: (table) => rules.groupVisible.sql(ctx.viewer!, table) }, orderBy: { name: 'asc' } }),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user was created.' }),
   }),
@@ -35,7 +41,11 @@ export const Group = builder.drizzleObject('groupTable', {
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The group id.' }),
     name: t.exposeString('name', { description: 'Unique group name.' }),
-    members: t.relation('members', { description: 'Users in the group.', query: { orderBy: { username: 'asc' } } }),
+    members: t.relation('members', {
+      description: 'Users in the group; only for admins and members of the group (else FORBIDDEN).',
+      authScopes: (group) => ({ groupVisible: group.id }),
+      query: { orderBy: { username: 'asc' } },
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the group was created.' }),
   }),
 });
@@ -82,11 +92,22 @@ export const AuthTokens = builder
     }),
   });
 
-export const Participant = builder.objectRef<{ id: string; type: 'USER' | 'GROUP' }>('Participant').implement({
+export interface ParticipantShape {
+  id: string;
+  type: 'USER' | 'GROUP';
+  /** Known when the participant was loaded with its name. */
+  name?: string;
+}
+
+export const Participant = builder.objectRef<ParticipantShape>('Participant').implement({
   description: 'A user or a group taking part in a role or a session.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The user or group id.' }),
     type: t.expose('type', { type: ParticipantType, description: 'Whether `id` names a user or a group.' }),
+    name: t.string({
+      description: 'The user\'s display name, or the group\'s name, for showing people; "Deleted user" for a user deleted since.',
+      resolve: async (participant, _args, ctx) => participant.name ?? (await loadersOf(ctx).participantNames.load(`${participant.type}:${participant.id}`)),
+    }),
   }),
 });
 

@@ -1,9 +1,9 @@
 // Media fields on other domains' types: Session.media (the gallery, filtered by labels and
-// sources, one planned query whatever the page size) and MediaEvent.media (the snapshot).
-import { mayReadMedia } from '../../domain/media-access.ts';
-import type { MediaWithAnnotations } from '../../domain/media.ts';
+// sources, one planned query whatever the page size) and MediaEvent.media (the media as it is
+// now, batched per request).
+import { notFound } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
-import type { Context } from '../context.ts';
+import { loadersOf } from '../loaders.ts';
 import { MediaEvent } from '../events/types.ts';
 import { Session } from '../sessions/types.ts';
 import { galleryFilter, LabelMatch, Media, MediaConnection, MediaSource } from './types.ts';
@@ -27,31 +27,16 @@ builder.drizzleObjectField(Session, 'media', (t) =>
   ),
 );
 
-/** Per request and place, so a page of media events costs one check per session, not per event. */
-const readable = new WeakMap<Context, Map<string, Promise<boolean>>>();
-
-function mayRead(ctx: Context, media: MediaWithAnnotations): Promise<boolean> {
-  let memo = readable.get(ctx);
-  if (!memo) readable.set(ctx, (memo = new Map()));
-  const key = `${media.applicationId}/${media.sessionId ?? ''}`;
-  let found = memo.get(key);
-  if (!found) {
-    found = mayReadMedia(ctx.db, ctx.viewer!, media, ctx.access);
-    memo.set(key, found);
-  }
-  return found;
-}
-
 builder.objectField(MediaEvent, 'media', (t) =>
   t.field({
     type: Media,
     nullable: true,
     description:
-      'The media as it was right after the event (a snapshot, gated by the same field permissions); null for the archive and delete events.',
+      'The media as it is now, under the same rules as `media(id)`: null with NOT_FOUND once it is archived or deleted (the event still says which media and what happened).',
     resolve: async (row, _args, ctx) => {
-      const snapshot = (row.payload as { media?: MediaWithAnnotations | null } | null)?.media ?? null;
-      if (!snapshot || !ctx.viewer) return null;
-      return (await mayRead(ctx, snapshot)) ? snapshot : null;
+      const media = row.mediaId ? await loadersOf(ctx).readableMedia.load(row.mediaId) : null;
+      if (!media) throw notFound('Media');
+      return media;
     },
   }),
 );

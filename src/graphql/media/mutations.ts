@@ -1,28 +1,34 @@
-// Media mutations. Authorization is declared with scope-auth: the media is looked up once
-// (memoised per request) to learn its application and session, then the session scope checks
-// visibility and the permission. Uploads stream from the request straight to storage.
+// Media mutations. Authorization is declared with scope-auth: the media is looked up once per
+// request to learn its application and session and checked with `rules.mediaVisible`, then the
+// session scope checks the permission. Uploads stream from the request straight to storage.
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Permission } from '../../auth/permissions.ts';
 import { badInput, DomainError, ErrorCode, notFound } from '../../domain/errors.ts';
 import { deleteApplicationMedia, updateApplicationMedia, uploadApplicationMedia } from '../../domain/media-application.ts';
 import { addMediaAnnotation, archiveMedia, deleteMedia, deleteMediaAnnotation, unarchiveMedia } from '../../domain/media-lifecycle.ts';
 import { findMedia, updateSessionMedia, uploadSessionMedia, type IncomingFile, type MediaDeps, type MediaWithAnnotations } from '../../domain/media.ts';
+import { rules } from '../../access/rules.ts';
 import { builder } from '../builder.ts';
 import { actorOf, type Context } from '../context.ts';
-import { Annotation, Media, MediaSource, readableMedia } from './types.ts';
+import { keyedLoader, loadersOf } from '../loaders.ts';
+import { Annotation, Media, MediaSource, mediaNotFound } from './types.ts';
 
-const memo = new WeakMap<Context, Map<string, Promise<MediaWithAnnotations>>>();
-
+/** The media a mutation is about, once per request; NOT_FOUND unless the viewer may read it. */
 function target(ctx: Context, mediaId: string, archived: boolean): Promise<MediaWithAnnotations> {
-  let found = memo.get(ctx);
-  if (!found) memo.set(ctx, (found = new Map()));
-  const key = `${mediaId}/${archived}`;
-  let media = found.get(key);
-  if (!media) {
-    media = findMedia(ctx.db, mediaId, { archived }).then((row) => readableMedia(ctx, row));
-    found.set(key, media);
-  }
-  return media;
+  const loader = keyedLoader(ctx, `mutationTarget:${archived}`, (ids) =>
+    Promise.all(
+      ids.map(async (id) => {
+        const media = await findMedia(ctx.db, id, { archived });
+        const session = media?.sessionId ? await loadersOf(ctx).sessionFacts.load(media.sessionId) : null;
+        if (!media || !rules.mediaVisible.check(ctx.viewer!, { ...media, session })) return mediaNotFound(ctx, id);
+        return media;
+      }),
+    ),
+  );
+  return loader.load(mediaId).then((found) => {
+    if (found instanceof Error) throw found;
+    return found;
+  });
 }
 
 /** Scopes for a change to session media: every permission in `needs`, in its session. */

@@ -1,13 +1,11 @@
-// Media, its annotations and its queries. Media resolves alike from a database row and from
-// the JSON snapshot an event carries (dates as strings, annotations inline): every column and
-// the annotations come with the type's own selection, and the fields are plain resolvers (no
-// per-field `select`, which `expose` would add), so no field reloads a snapshot from the table.
+// Media, its annotations and its queries. Every read is planned with the media rules of
+// src/access/rules.ts in its `where`; the gated fields of session media are decided once per
+// request and application from the viewer's principal.
 import { sql, type SQL } from 'drizzle-orm';
-import type { Permission } from '../../auth/permissions.ts';
+import { readsClosedSessionMedia, rules, type MediaField } from '../../access/rules.ts';
 import { mediaTable } from '../../db/schema.ts';
-import { isUuid } from '../../domain/access.ts';
-import { notFound } from '../../domain/errors.ts';
-import { MEDIA_FIELD_PERMISSIONS, mayReadMedia, readsClosedSessionMedia } from '../../domain/media-access.ts';
+import { DomainError, ErrorCode, notFound } from '../../domain/errors.ts';
+import { isUuid } from '../../domain/ids.ts';
 import { signMediaUrl } from '../../domain/media-urls.ts';
 import type { MediaWithAnnotations } from '../../domain/media.ts';
 import { Application } from '../applications/types.ts';
@@ -74,14 +72,14 @@ export const Annotation = builder.objectRef<AnnotationShape>('Annotation').imple
   }),
 });
 
-type Gated = keyof typeof MEDIA_FIELD_PERMISSIONS;
-
-/** Session media fields need their session:media:read:* child; application media needs application:read. */
-function gate(field: Gated) {
-  return (media: Pick<MediaWithAnnotations, 'scope' | 'applicationId' | 'sessionId'>) =>
-    media.scope === 'SESSION' && media.sessionId
-      ? { session: { applicationId: media.applicationId, sessionId: media.sessionId, need: MEDIA_FIELD_PERMISSIONS[field] as Permission } }
-      : { appPermission: { applicationId: media.applicationId, permission: 'application:read' as Permission } };
+/**
+ * Session media fields need their session:media:read:* child, decided once per request and
+ * application from the viewer's principal (the media itself was reached through a visible
+ * session). Application media shows every field to whoever reaches it (application:read).
+ */
+function gate(field: MediaField) {
+  return (media: Pick<MediaWithAnnotations, 'scope' | 'applicationId'>) =>
+    media.scope === 'SESSION' ? { mediaField: { applicationId: media.applicationId, field } } : true;
 }
 
 export const Media = builder.drizzleObject('mediaTable', {
@@ -185,15 +183,11 @@ const textArray = (values: readonly string[]) =>
 
 /** Session.media's filter as SQL over `media` columns (labels use the GIN index). */
 export function galleryFilter(table: typeof mediaTable, args: GalleryArgs, ctx: Context): SQL {
-  const parts: SQL[] = [sql`${table.archivedAt} is null`];
+  const parts: SQL[] = [sql`${table.archivedAt} is null`, rules.sessionMediaVisible.sql(ctx.viewer!, table)];
   if (args.labels?.length) {
     parts.push(sql`${table.labels} ${args.labelMatch === 'ALL' ? sql`@>` : sql`&&`} ${textArray(args.labels)}`);
   }
   if (args.sources?.length) parts.push(sql`${table.source} = any(${textArray(args.sources)})`);
-  // Media of a closed session stays readable only to integration users and admins.
-  if (!readsClosedSessionMedia(ctx.viewer!)) {
-    parts.push(sql`exists (select 1 from session s where s.id = ${table.sessionId} and s.status = 'OPEN')`);
-  }
   return sql.join(parts, sql` and `);
 }
 
@@ -242,11 +236,32 @@ builder.drizzleObjectField(Application, 'media', (t) =>
   ),
 );
 
-/** The media if the viewer may read it (not archived), else NOT_FOUND. */
-export async function readableMedia(ctx: Context, found: unknown): Promise<MediaWithAnnotations> {
-  const media = found as MediaWithAnnotations | undefined | null;
-  if (!media || !(await mayReadMedia(ctx.db, ctx.viewer!, media, ctx.access))) throw notFound('Media');
-  return media;
+/** SQL: media the viewer may read, not archived. */
+export function readableMediaWhere(table: typeof mediaTable, ctx: Context): SQL {
+  return sql`${table.archivedAt} is null and ${rules.mediaVisible.sql(ctx.viewer!, table)}`;
+}
+
+/**
+ * NOT_FOUND for media the viewer cannot read. When a person (neither integration user nor
+ * admin) would see it but for its session being closed, the error says so
+ * (`reason: SESSION_CLOSED`), so a frontend can tell why; nothing is revealed to others.
+ */
+export async function mediaNotFound(ctx: Context, mediaId: string): Promise<DomainError> {
+  const viewer = ctx.viewer!;
+  if (!readsClosedSessionMedia(viewer) && isUuid(mediaId)) {
+    const asIntegration = { ...viewer, isIntegration: true };
+    const closed = await ctx.db.query.mediaTable.findFirst({
+      columns: { id: true },
+      where: {
+        id: mediaId,
+        archivedAt: { isNull: true },
+        RAW: (table) =>
+          sql`${rules.mediaVisible.sql(asIntegration, table)} and exists (select 1 from session s where s.id = ${table.sessionId} and s.status = 'CLOSED')`,
+      },
+    });
+    if (closed) return new DomainError(ErrorCode.NOT_FOUND, 'The session of this media is closed', { reason: 'SESSION_CLOSED' });
+  }
+  return notFound('Media');
 }
 
 const SKYLIGHT_URI = /^skylight:\/\/([0-9a-f-]{36})$/i;
@@ -259,8 +274,11 @@ builder.queryFields((t) => ({
     args: { mediaId: t.arg.id({ required: true, description: 'The media id.' }) },
     resolve: async (query, _root, args, ctx) => {
       const id = String(args.mediaId);
-      const media = isUuid(id) ? await ctx.db.query.mediaTable.findFirst(query({ where: { id, archivedAt: { isNull: true } } })) : null;
-      return readableMedia(ctx, media);
+      const media = isUuid(id)
+        ? await ctx.db.query.mediaTable.findFirst(query({ where: { id, RAW: (table) => readableMediaWhere(table, ctx) } }))
+        : null;
+      if (!media) throw await mediaNotFound(ctx, id);
+      return media;
     },
   }),
   mediaByUri: t.drizzleField({
@@ -270,8 +288,11 @@ builder.queryFields((t) => ({
     args: { uri: t.arg.string({ required: true, description: 'skylight://<mediaId>' }) },
     resolve: async (query, _root, args, ctx) => {
       const id = SKYLIGHT_URI.exec(args.uri.trim())?.[1];
-      const media = id ? await ctx.db.query.mediaTable.findFirst(query({ where: { id, archivedAt: { isNull: true } } })) : null;
-      return readableMedia(ctx, media);
+      const media = id
+        ? await ctx.db.query.mediaTable.findFirst(query({ where: { id, RAW: (table) => readableMediaWhere(table, ctx) } }))
+        : null;
+      if (!media) throw await mediaNotFound(ctx, id ?? '');
+      return media;
     },
   }),
 }));

@@ -2,10 +2,11 @@
 // reads the session back through plugin-drizzle so nested selections cost a fixed number of
 // statements.
 import * as sessions from '../../domain/sessions.ts';
-import { builder, forgetSessionAccess } from '../builder.ts';
+import { builder } from '../builder.ts';
 import { actorOf, type Context } from '../context.ts';
 import { SessionDataEvent } from '../events/types.ts';
 import { ParticipantInput } from '../identity/types.ts';
+import { loadersOf } from '../loaders.ts';
 import { Session, SessionStatus } from './types.ts';
 
 const CreateSessionInput = builder.inputType('CreateSessionInput', {
@@ -59,7 +60,8 @@ builder.mutationFields((t) => {
       resolve: async (query, _root, args, ctx) => {
         const key = keyOf(args);
         await change(ctx, key, args as Record<string, unknown>);
-        forgetSessionAccess(ctx);
+        // Participants or status may have changed: later fields of this request read them again.
+        loadersOf(ctx).sessionFacts.clear(key.sessionId);
         return (await ctx.db.query.sessionTable.findFirst(query({ where: { id: key.sessionId } })))!;
       },
     });

@@ -1,19 +1,15 @@
 // Session types and reads: Session, SessionConnection, session, sessions, sessionData,
 // Application.sessions. Lists show only sessions the viewer may read, newest first.
 import { inArray, sql, type SQL } from 'drizzle-orm';
+import { rules } from '../../access/rules.ts';
 import { sessionTable } from '../../db/schema.ts';
-import { sessionReadable } from '../../domain/access.ts';
 import { notFound } from '../../domain/errors.ts';
-import { loadParticipants, sessionData, type SessionSnapshot } from '../../domain/sessions.ts';
-import { batchLoader } from '../batch.ts';
+import { sessionData, type SessionSnapshot } from '../../domain/sessions.ts';
 import { Application } from '../applications/types.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { Participant } from '../identity/types.ts';
-
-/** Participants of many sessions in one statement per request. */
-const participantsLoader = (ctx: Context) =>
-  batchLoader(ctx, 'sessionParticipants', (ids) => loadParticipants(ctx.db, ids), [] as SessionSnapshot['participants']);
+import { loadersOf } from '../loaders.ts';
 
 export const SessionStatus = builder.enumType('SessionStatus', {
   description: 'Whether a session still accepts changes.',
@@ -44,7 +40,7 @@ export const Session = builder.drizzleObject('sessionTable', {
       description: 'Users and groups taking part, in the order they joined.',
       resolve: async (session, _args, ctx) => {
         const snapshot = (session as Partial<SessionSnapshot>).participants;
-        const rows = Array.isArray(snapshot) ? snapshot : await participantsLoader(ctx)(session.id);
+        const rows = Array.isArray(snapshot) ? snapshot : await loadersOf(ctx).participants.load(session.id);
         return rows.map((p) => ({ id: p.participantId, type: p.participantType }));
       },
     }),
@@ -95,7 +91,7 @@ function sessionFilter(cols: typeof sessionTable, args: SessionFilterArgs, ctx: 
   const statuses: ('OPEN' | 'CLOSED')[] = args.status?.length ? [...args.status] : ['OPEN'];
   const parts: SQL[] = [
     inArray(cols.status, statuses),
-    sessionReadable({ id: cols.id, applicationId: cols.applicationId }, ctx.viewer!),
+    rules.sessionVisible.sql(ctx.viewer!, cols),
   ];
   if (args.properties && Object.keys(args.properties).length > 0) {
     parts.push(sql`${cols.properties} @> ${JSON.stringify(args.properties)}::text::jsonb`);
