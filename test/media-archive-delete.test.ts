@@ -3,7 +3,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { eventTable } from '../src/db/schema.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../src/domain/rows.ts';
 import { LocalStorage } from '../src/storage/local.ts';
@@ -77,19 +78,20 @@ describe('archive and delete', () => {
     expect(codesOf(await gw.gql(`mutation($m: ID!) { unarchiveMedia(mediaId: $m) { id } }`, { m: photo.id }))).toEqual(['NOT_FOUND']);
   });
 
-  it('records archive, unarchive and delete events, with null media for archive and delete', async () => {
-    const events = dataOf(
-      await gw.gql(
-        `query($a: ID!, $s: ID!) { events(applicationId: $a, sessionId: $s, types: [SESSION_MEDIA_ARCHIVED, SESSION_MEDIA_UNARCHIVED, SESSION_MEDIA_DELETED]) {
-          edges { node { type ... on MediaEvent { mediaId media { id } } } } } }`,
-        { a: place.applicationId, s: place.sessionId },
-      ),
-    ).events.edges.map((e: any) => e.node);
-    expect(events).toEqual([
+  it('records archive, unarchive and delete events; once the media is deleted they name it but carry nothing of it', async () => {
+    const response = await gw.gql(
+      `query($a: ID!, $s: ID!) { events(applicationId: $a, sessionId: $s, types: [SESSION_MEDIA_ARCHIVED, SESSION_MEDIA_UNARCHIVED, SESSION_MEDIA_DELETED]) {
+        edges { node { type ... on MediaEvent { mediaId media { id } } } } } }`,
+      { a: place.applicationId, s: place.sessionId },
+    );
+    expect(response.data!.events.edges.map((e: any) => e.node)).toEqual([
       { type: 'SESSION_MEDIA_ARCHIVED', mediaId: photo.id, media: null },
-      { type: 'SESSION_MEDIA_UNARCHIVED', mediaId: photo.id, media: { id: photo.id } },
+      { type: 'SESSION_MEDIA_UNARCHIVED', mediaId: photo.id, media: null },
       { type: 'SESSION_MEDIA_DELETED', mediaId: photo.id, media: null },
     ]);
+    expect(codesOf(response)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+    const [stored] = await gw.db.select().from(eventTable).where(eq(eventTable.mediaId, photo.id)).limit(1);
+    expect(stored!.payload).toBeNull();
   });
 
   it('deletes archived media too', async () => {

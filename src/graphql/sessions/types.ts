@@ -4,6 +4,7 @@ import { inArray, sql, type SQL } from 'drizzle-orm';
 import { rules } from '../../access/rules.ts';
 import { sessionTable } from '../../db/schema.ts';
 import { notFound } from '../../domain/errors.ts';
+import { isUuid } from '../../domain/ids.ts';
 import { sessionData, type SessionSnapshot } from '../../domain/sessions.ts';
 import { Application } from '../applications/types.ts';
 import { builder } from '../builder.ts';
@@ -145,12 +146,16 @@ builder.queryFields((t) => ({
     description: 'One session; NOT_FOUND unless the viewer may read it.',
     args: sessionArgs(t),
     authScopes: (_root, args) => ({
-      session: { applicationId: String(args.applicationId), sessionId: String(args.sessionId), need: 'read' },
+      appPermission: { applicationId: String(args.applicationId), permission: 'application:read' },
     }),
+    // The session rule is planned into the query itself: one statement.
     resolve: async (query, _root, args, ctx) => {
-      const found = await ctx.db.query.sessionTable.findFirst(
-        query({ where: { id: String(args.sessionId), applicationId: String(args.applicationId) } }),
-      );
+      const [applicationId, sessionId] = [String(args.applicationId), String(args.sessionId)];
+      const found = isUuid(sessionId)
+        ? await ctx.db.query.sessionTable.findFirst(
+            query({ where: { id: sessionId, applicationId, RAW: (table) => rules.sessionVisible.sql(ctx.viewer!, table) } }),
+          )
+        : null;
       if (!found) throw notFound('Session');
       return found;
     },
