@@ -29,6 +29,8 @@ export interface Config {
    * and how often open event streams re-check their credential; an access signal cuts it short.
    */
   accessRecheckMs: number;
+  /** Prometheus timing of every resolver (costly on wide reads); operation-level metrics are always on. */
+  metricsResolvers: boolean;
   maxSessionDataBytes: number;
   maxUploadBytes: number;
   maxUploadFiles: number;
@@ -169,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventPollMs: integer(env, 'EVENT_POLL_MS', 5000, 0),
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0),
     accessRecheckMs: integer(env, 'ACCESS_RECHECK_MS', 10_000, 100, 3_600_000),
+    metricsResolvers: flag(env, 'METRICS_RESOLVERS', false),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 * 1024 * 1024, 1),
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),

@@ -110,7 +110,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       usePrometheus({
         registry: metrics.registry,
         endpoint: '/metrics',
-        metrics: { graphql_envelop_execute_resolver: true },
+        metrics: { graphql_envelop_execute_resolver: config.metricsResolvers },
       }),
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth },

@@ -9,7 +9,7 @@ const haveUploads = !!schema.getMutationType()?.getFields().uploadSessionMedia;
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startGateway();
+  gw = await startGateway({ METRICS_RESOLVERS: 'true' });
 });
 afterAll(() => gw?.stop());
 
@@ -60,6 +60,18 @@ describe('metrics', () => {
       s.value('graphql_envelop_execute_resolver_count', { operationName: 'MetricsProbe', fieldName: 'viewer' });
     expect(resolvers(after) - resolvers(before)).toBe(4);
     expect(after.value('graphql_envelop_error_result_total') + after.value('graphql_envelop_phase_validate_count')).toBeGreaterThan(0);
+  });
+
+  it('times resolvers only when METRICS_RESOLVERS is on', async () => {
+    const plain = await startGateway();
+    try {
+      await plain.gql(`query MetricsProbe { viewer { user { id } } }`);
+      const text = await (await fetch(`${plain.url}/metrics`)).text();
+      expect(text).toMatch(/graphql_envelop_request_duration_count\{[^}]*operationName="MetricsProbe"/);
+      expect(text).not.toMatch(/graphql_envelop_execute_resolver_count\{/);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('the gateway series are registered per server, so two instances do not share counts', async () => {

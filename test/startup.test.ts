@@ -97,5 +97,5 @@ describe('first start on the embedded database', () => {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.on('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  }, 180_000);
 });

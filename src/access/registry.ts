@@ -131,6 +131,14 @@ export class AccessRegistry {
     return pending;
   }
 
+  /** Loads the principal again, whatever is in memory (a denial double-checks with this). */
+  async reload(db: Executor, userId: string): Promise<Principal | null> {
+    const generation = this.generation;
+    const principal = (await loadPrincipals(db, [userId])).get(userId) ?? null;
+    this.remember(this.principals, userId, principal, generation);
+    return principal;
+  }
+
   /** Remembers a principal loaded together with its credential (one statement for both). */
   rememberPrincipal(principal: Principal, generation: number): void {
     this.remember(this.principals, principal.id, principal, generation);

@@ -8,7 +8,7 @@ import { rules, mediaFieldPermission, type MediaField } from '../access/rules.ts
 import type { Permission } from '../auth/permissions.ts';
 import { relations, type Relations } from '../db/relations.ts';
 import { forbidden, notFound, unauthenticated } from '../domain/errors.ts';
-import type { Context } from './context.ts';
+import { recheckDenial, type Context } from './context.ts';
 import { toGraphQLError } from './errors.ts';
 import { loadersOf } from './loaders.ts';
 
@@ -119,23 +119,24 @@ export const builder = new SchemaBuilder<PothosTypes>({
     authScopes: (ctx) => ({
       authenticated: !!ctx.viewer,
       admin: !!ctx.viewer?.isAdmin,
-      appPermission: ({ applicationId, permission }) => {
-        const viewer = ctx.viewer;
-        if (!viewer) return false;
-        if (!rules.applicationVisible.check(viewer, { id: applicationId })) throw toGraphQLError(notFound('Application'));
-        return rules.permissionHeld.check(viewer, { applicationId, permission });
+      appPermission: async ({ applicationId, permission }) => {
+        if (!ctx.viewer) return false;
+        if (!(await recheckDenial(ctx, (viewer) => rules.applicationVisible.check(viewer, { id: applicationId })))) {
+          throw toGraphQLError(notFound('Application'));
+        }
+        return recheckDenial(ctx, (viewer) => rules.permissionHeld.check(viewer, { applicationId, permission }));
       },
       session: async ({ applicationId, sessionId, need }) => {
-        const viewer = ctx.viewer;
-        if (!viewer) return false;
-        if (!rules.applicationVisible.check(viewer, { id: applicationId })) throw toGraphQLError(notFound('Application'));
-        const session = await loadersOf(ctx).sessionFacts.load(sessionId);
-        if (!session || session.applicationId !== applicationId || !rules.sessionVisible.check(viewer, session)) {
-          throw toGraphQLError(notFound('Session'));
+        if (!ctx.viewer) return false;
+        if (!(await recheckDenial(ctx, (viewer) => rules.applicationVisible.check(viewer, { id: applicationId })))) {
+          throw toGraphQLError(notFound('Application'));
         }
+        const session = await loadersOf(ctx).sessionFacts.load(sessionId);
+        if (!session || session.applicationId !== applicationId) throw toGraphQLError(notFound('Session'));
+        if (!(await recheckDenial(ctx, (viewer) => rules.sessionVisible.check(viewer, session)))) throw toGraphQLError(notFound('Session'));
         if (need === 'read') return true;
-        if (need === 'update') return rules.sessionChangeable.check(viewer, session);
-        return rules.permissionHeld.check(viewer, { applicationId, permission: need });
+        if (need === 'update') return recheckDenial(ctx, (viewer) => rules.sessionChangeable.check(viewer, session));
+        return recheckDenial(ctx, (viewer) => rules.permissionHeld.check(viewer, { applicationId, permission: need }));
       },
       mediaField: ({ applicationId, field }) =>
         !!ctx.viewer && rules.permissionHeld.check(ctx.viewer, { applicationId, permission: mediaFieldPermission(field) }),

@@ -24,6 +24,8 @@ export interface Context {
   /** From the `x-client-timestamp` header, when the client gave one. */
   clientTimestamp: Date | null;
   requestId: string;
+  /** Set once this request has reloaded its viewer (see `recheckDenial`). */
+  viewerReloaded?: boolean;
 }
 
 /** Who acts in a mutation, and the client's time for its events. Needs a viewer. */
@@ -36,6 +38,22 @@ export const actorOf = (ctx: Context): Actor => ({ userId: ctx.viewer!.id, clien
 export async function accessChanged(ctx: Context): Promise<void> {
   ctx.services.access.changed();
   if (ctx.viewer) ctx.viewer = await ctx.services.access.principal(ctx.db, ctx.viewer.id);
+}
+
+/**
+ * Before a request is refused on what memory says of its viewer: load the viewer again, once
+ * per request, and ask `allowed` again. A grant made a moment ago on another instance (whose
+ * access signal is still on its way) then works at once; the cost falls only on refusals.
+ */
+export async function recheckDenial(ctx: Context, allowed: (viewer: NonNullable<Context['viewer']>) => boolean): Promise<boolean> {
+  if (!ctx.viewer) return false;
+  if (allowed(ctx.viewer)) return true;
+  if (ctx.viewerReloaded) return false;
+  ctx.viewerReloaded = true;
+  const viewer = await ctx.services.access.reload(ctx.db, ctx.viewer.id);
+  if (!viewer) return false;
+  ctx.viewer = viewer;
+  return allowed(viewer);
 }
 
 /**

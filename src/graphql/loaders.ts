@@ -16,6 +16,8 @@ import type { Context } from './context.ts';
 export interface Loaders {
   sessionFacts: DataLoader<string, SessionFacts | null>;
   participants: DataLoader<string, SessionSnapshot['participants']>;
+  /** Session data by session id (the planned reads leave the column out). */
+  sessionData: DataLoader<string, Record<string, unknown> | null>;
   /** Media as it is now, if the viewer may read it and it is not archived. */
   readableMedia: DataLoader<string, MediaWithAnnotations | null>;
   /** Display names of participants, by `USER:<id>` or `GROUP:<id>`. */
@@ -45,6 +47,10 @@ function createLoaders(ctx: Context): Loaders {
   return {
     sessionFacts: new DataLoader(async (ids) => inOrder(ids, await loadSessionFacts(ctx.db, ids.filter(isUuid)), null)),
     participants: new DataLoader(async (ids) => inOrder(ids, await loadParticipants(ctx.db, [...ids]), [])),
+    sessionData: new DataLoader(async (ids) => {
+      const rows = await ctx.db.query.sessionTable.findMany({ columns: { id: true, data: true }, where: { id: { in: ids.filter(isUuid) } } });
+      return inOrder(ids, new Map(rows.map((row) => [row.id, row.data])), null);
+    }),
     readableMedia: new DataLoader(async (ids) => {
       const viewer = ctx.viewer;
       const wanted = ids.filter(isUuid);

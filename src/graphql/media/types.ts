@@ -105,7 +105,6 @@ export const Media = builder.drizzleObject('mediaTable', {
       createdAt: true,
       modifiedAt: true,
     },
-    with: { annotations: { orderBy: { createdAt: 'asc' } } },
   },
   fields: (t) => ({
     id: t.id({ description: 'The media id.', resolve: (media) => media.id }),
@@ -148,6 +147,8 @@ export const Media = builder.drizzleObject('mediaTable', {
       nullable: true,
       description: 'Drawings over a photo, oldest first. Session media: needs session:media:read:annotations.',
       authScopes: gate('annotations'),
+      // Planned into the media query only when asked (annotation SVG can be large).
+      select: { with: { annotations: { orderBy: { createdAt: 'asc' } } } },
       resolve: (media) => media.annotations ?? [],
     }),
     url: t.string({
@@ -196,17 +197,6 @@ export function applicationMediaFilter(table: typeof mediaTable): SQL {
   return sql`${table.scope} = 'APPLICATION' and ${table.archivedAt} is null`;
 }
 
-/**
- * totalCount of a media connection, one statement: the connection carries its parent row (a
- * session has an applicationId, an application does not) and its arguments.
- */
-function countMedia(ctx: Context, parent: { id: string; applicationId?: string }, args: GalleryArgs): Promise<number> {
-  const where = parent.applicationId
-    ? sql`${mediaTable.sessionId} = ${parent.id} and ${galleryFilter(mediaTable, args, ctx)}`
-    : sql`${mediaTable.applicationId} = ${parent.id} and ${applicationMediaFilter(mediaTable)}`;
-  return ctx.db.$count(mediaTable, where);
-}
-
 export const MediaConnection = builder.connectionObject(
   {
     type: Media,
@@ -215,10 +205,9 @@ export const MediaConnection = builder.connectionObject(
     fields: (t) => ({
       totalCount: t.int({
         description: 'How many media match the filters, over every page.',
-        resolve: (connection, _args, ctx) => {
-          const { parent, args } = connection as unknown as { parent: { id: string; applicationId?: string }; args: GalleryArgs };
-          return countMedia(ctx, parent, args ?? {});
-        },
+        extensions: { pothosDrizzleTotalCount: true },
+        // Planned by plugin-drizzle into the query of the connection (relatedConnection `totalCount`).
+        resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
       }),
     }),
   },
@@ -230,6 +219,7 @@ builder.drizzleObjectField(Application, 'media', (t) =>
     'media',
     {
       description: 'Reference media of the application, oldest first.',
+      totalCount: true,
       query: () => ({ where: { RAW: (table) => applicationMediaFilter(table) }, orderBy: { seq: 'asc' } }),
     },
     MediaConnection,

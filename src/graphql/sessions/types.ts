@@ -23,8 +23,25 @@ export const SessionStatus = builder.enumType('SessionStatus', {
 export const Session = builder.drizzleObject('sessionTable', {
   name: 'Session',
   description: 'One run of a work application: its properties, data, participants, media and events.',
-  // No type-level select: every column is loaded, so a session snapshot carried by an event
-  // (a plain object) resolves from its own values instead of being re-read from the table.
+  // Every column but `data` (up to MAX_SESSION_DATA_BYTES): planned reads load it only when
+  // asked, through a loader. Fields are plain resolvers (no per-field `select`), so a session
+  // snapshot carried by an event (a plain object) resolves from its own values.
+  select: {
+    columns: {
+      id: true,
+      applicationId: true,
+      status: true,
+      isDraft: true,
+      version: true,
+      name: true,
+      description: true,
+      properties: true,
+      createdBy: true,
+      createdAt: true,
+      modifiedBy: true,
+      modifiedAt: true,
+    },
+  },
   fields: (t) => ({
     id: t.id({ resolve: (s) => s.id, description: 'The session id.' }),
     applicationId: t.id({ resolve: (s) => s.applicationId, description: 'The application the session belongs to.' }),
@@ -46,7 +63,11 @@ export const Session = builder.drizzleObject('sessionTable', {
       },
     }),
     properties: t.field({ type: 'StringMap', resolve: (s) => s.properties, description: 'String key/value pairs, filterable.' }),
-    data: t.field({ type: 'JSON', resolve: (s) => s.data, description: 'The session data, changed by JSON Merge Patches.' }),
+    data: t.field({
+      type: 'JSON',
+      description: 'The session data, changed by JSON Merge Patches.',
+      resolve: (s, _args, ctx) => ('data' in s ? s.data : loadersOf(ctx).sessionData.load(s.id)),
+    }),
     createdBy: t.id({ nullable: true, resolve: (s) => s.createdBy, description: 'Who created the session.' }),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt, description: 'When the session was created.' }),
     modifiedBy: t.id({ nullable: true, resolve: (s) => s.modifiedBy, description: 'Who changed the session last.' }),
@@ -65,16 +86,10 @@ export const SessionConnection = builder.connectionObject(
       totalCount: t.int({
         description: 'How many sessions match the filters, across all pages.',
         extensions: { pothosDrizzleTotalCount: true },
-        resolve: (connection, _args, ctx) => {
-          const { totalCount, parent, args } = connection as unknown as {
-            totalCount?: number | (() => number | Promise<number>);
-            parent?: { id: string };
-            args?: SessionFilterArgs;
-          };
-          if (typeof totalCount === 'function') return totalCount();
-          if (typeof totalCount === 'number') return totalCount;
-          // Application.sessions: count the application's sessions under the same filter.
-          return countSessions(ctx, parent!.id, args ?? {});
+        // Planned by plugin-drizzle: a number for Application.sessions, a count function for Query.sessions.
+        resolve: (connection) => {
+          const { totalCount } = connection as unknown as { totalCount: number | (() => number | Promise<number>) };
+          return typeof totalCount === 'function' ? totalCount() : totalCount;
         },
       }),
     }),
@@ -125,6 +140,7 @@ builder.drizzleObjectField(Application, 'sessions', (t) =>
     {
       description: 'Sessions of the application the viewer may read, newest first.',
       args: filterArgs(t as never),
+      totalCount: true,
       query: (args, ctx) => ({
         where: { RAW: (table) => sessionFilter(table, args, ctx) },
         orderBy: { seq: 'desc' },

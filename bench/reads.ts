@@ -1,0 +1,177 @@
+// npm run bench -- reads [--seconds 10] [--connections 16] [--viewer admin|manager|participant]:
+// the frontend's nested read (N: 50 sessions × participants × application name × 5 media with
+// title) and the single read (S: one session by id), the queries of ../shared/perf. Prints, per
+// query: SQL statements per request for each viewer (counted in-process, warm), then req/s,
+// p50/p99 and the gateway's CPU per request under a closed-loop load against the gateway run
+// as `npm start` runs it. A quick regression check; ../shared/perf/run.sh is the judge (it
+// measures PostGraphile and the plain SQL side by side). Needs PostgreSQL: a fresh database on
+// TEST_DATABASE_URL's server (or BENCH_DATABASE_URL's). `--profile DIR` writes V8 CPU profiles.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { sql } from 'drizzle-orm';
+import { loadConfig } from '../src/config.ts';
+import { ensureBuiltinAdmin } from '../src/domain/identity.ts';
+import { buildServer } from '../src/server.ts';
+import { createTestDatabase } from '../test/helpers/database.ts';
+import { graphqlRequest } from '../test/helpers/graphql-client.ts';
+import { pngImage } from '../src/demo/media.ts';
+
+const arg = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1]! : fallback;
+};
+const SECONDS = Number(arg('seconds', '10'));
+const CONNECTIONS = Number(arg('connections', '16'));
+const VIEWER = arg('viewer', 'admin');
+/** A directory for V8 CPU profiles of the gateway under load (`--profile DIR`). */
+const PROFILE = arg('profile', '');
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const N = `query N($a: ID!, $first: Int!, $media: Int!) { sessions(applicationId: $a, first: $first) { edges { node {
+  id name properties participants { id type } application { name }
+  media(first: $media) { edges { node { id title filename kind status } } } } } } }`;
+const S = `query S($a: ID!, $s: ID!) { session(applicationId: $a, sessionId: $s) { id name properties } }`;
+
+if (!process.env.TEST_DATABASE_URL && process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL;
+if (!process.env.TEST_DATABASE_URL) {
+  console.error('bench reads needs PostgreSQL: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)');
+  process.exit(2);
+}
+const database = await createTestDatabase();
+const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', DEMO: 'false', ADMIN_TOKEN, JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789' };
+
+/** Seeds through the API (one uploaded photo, copied by SQL to 5 per session) and counts statements in-process. */
+async function seedAndCount() {
+  const config = loadConfig({ ...env, DATABASE_URL: database.url!, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-reads-')), PORT: '0' });
+  await ensureBuiltinAdmin(database.handle.db);
+  const server = await buildServer({ config, database: database.handle, logger: pino({ level: 'silent' }) });
+  const { url } = await server.start(0, '127.0.0.1');
+  const gql = (query: string, variables: Record<string, unknown> = {}, token = ADMIN_TOKEN) => graphqlRequest(url, token, query, variables);
+  const app = (await gql(`mutation { createApplication(input: { name: "bench" }) { id roles { id name } } }`)).createApplication;
+  const role = (name: string) => app.roles.find((r: { name: string }) => r.name === name).id;
+  const tokens: Record<string, string> = { admin: ADMIN_TOKEN };
+  const users: Record<string, string> = {};
+  for (const [name, roleName] of [['manager', 'Manager'], ['participant', 'User']] as const) {
+    const id = (await gql(`mutation($u: String!) { createUser(username: $u) { id } }`, { u: `bench-${name}` })).createUser.id;
+    await gql(`mutation($a: ID!, $r: ID!, $u: ID!) { addRoleParticipant(applicationId: $a, roleId: $r, participant: { id: $u }) { id } }`, { a: app.id, r: role(roleName), u: id });
+    tokens[name] = (await gql(`mutation($u: ID!) { createApiToken(userId: $u, name: "bench") { token } }`, { u: id })).createApiToken.token;
+    users[name] = id;
+  }
+  const sessions: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const s = (await gql(`mutation($a: ID!, $n: String!) { createSession(input: { applicationId: $a, name: $n, properties: { site: "north", shift: "a" } }) { id } }`, { a: app.id, n: `Inspection ${i}` })).createSession.id;
+    if (i % 3 === 0) {
+      await gql(`mutation($a: ID!, $s: ID!, $u: ID!) { addSessionParticipant(applicationId: $a, sessionId: $s, participant: { id: $u }) { id } }`, { a: app.id, s, u: users.participant });
+    }
+    sessions.push(s);
+  }
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query: `mutation($a: ID!, $s: ID!, $file: Upload!) { uploadSessionMedia(applicationId: $a, sessionId: $s, file: $file, input: { title: "photo" }) { id } }`, variables: { a: app.id, s: sessions[0], file: null } }));
+  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  form.append('0', new Blob([pngImage(16, 16, [1, 2, 3]) as Uint8Array<ArrayBuffer>], { type: 'image/png' }), 'photo.png');
+  await fetch(`${url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-graphql-csrf': '1' }, body: form });
+  await database.handle.db.execute(sql`insert into media (scope, application_id, session_id, filename, content_type, kind, size, sha256, status, source, title, labels, properties, storage_key, created_by)
+    select m.scope, m.application_id, s.id, m.filename, m.content_type, m.kind, m.size, m.sha256, m.status, m.source, m.title, m.labels, m.properties, m.storage_key, m.created_by
+    from media m, session s, generate_series(1, 5) where m.session_id = ${sessions[0]} and s.application_id = ${app.id} and s.id <> m.session_id`);
+  const variables = { N: { a: app.id, first: 50, media: 5 }, S: { a: app.id, s: sessions[144] } };
+  const counts: Record<string, Record<string, number>> = { N: {}, S: {} };
+  for (const [name, token] of Object.entries(tokens)) {
+    for (const [query, text] of [['N', N], ['S', S]] as const) {
+      await gql(text, variables[query], token);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = database.handle.statements.count;
+      await gql(text, variables[query], token);
+      counts[query]![name] = database.handle.statements.count - before;
+    }
+  }
+  await server.stop();
+  return { variables, counts, token: tokens[VIEWER]! };
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+async function startChild(dataDir: string) {
+  const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH!, ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', EVENT_POLL_MS: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(buffered);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return { child, url };
+}
+
+/** Closed-loop load: CONNECTIONS requests in flight for `seconds`; latencies in ms. */
+async function load(url: string, token: string, body: string, seconds: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const target = new URL(`${url}/graphql`);
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const started = performance.now();
+      const req = request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
+          latencies.push(performance.now() - started);
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    while (performance.now() < deadline) await one();
+  }));
+  agent.destroy();
+  return latencies;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+try {
+  const { variables, counts, token } = await seedAndCount();
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-reads-gw-'));
+  const { child, url } = await startChild(dataDir);
+  try {
+    console.log(`viewer: ${VIEWER}, ${CONNECTIONS} connections, ${SECONDS} s per query, PostgreSQL`);
+    for (const [query, text] of [['N', N], ['S', S]] as const) {
+      const body = JSON.stringify({ query: text, variables: variables[query] });
+      await load(url, token, body, Math.min(3, SECONDS));
+      const ticksBefore = cpuTicks(child.pid!);
+      const latencies = (await load(url, token, body, SECONDS)).sort((a, b) => a - b);
+      const cpuMs = ((cpuTicks(child.pid!) - ticksBefore) * 10) / latencies.length;
+      const statements = Object.entries(counts[query]!).map(([who, n]) => `${who} ${n}`).join(', ');
+      console.log(
+        `${query}: ${(latencies.length / SECONDS).toFixed(0)} req/s, p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, ` +
+          `gateway CPU ${cpuMs.toFixed(2)} ms/req, statements per request: ${statements}`,
+      );
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+} finally {
+  await database.drop();
+}
