@@ -1,25 +1,13 @@
 // Demo media: a few small photos generated in code (valid PNGs), with labels and one
 // annotation, on the first session of the demo application. Also the PNG maker the tests use.
 import { Readable } from 'node:stream';
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import { asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { sessionTable } from '../db/schema.ts';
 import { addMediaAnnotation } from '../domain/media-lifecycle.ts';
 import { uploadSessionMedia, type MediaDeps } from '../domain/media.ts';
 import type { BlobStorage } from '../storage/types.ts';
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function chunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);

@@ -3,6 +3,8 @@
 // media without session:media:read:content is 403. Range (206/416), ETag = sha256 (304).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import fresh from 'fresh';
+import rangeParser from 'range-parser';
 import { loadSessionFacts } from '../access/facts.ts';
 import type { Principal } from '../access/principal.ts';
 import { rules } from '../access/rules.ts';
@@ -36,22 +38,13 @@ async function whoAsks(base: ContextBase, req: IncomingMessage, mediaId: string,
   return { status: 401, code: 'UNAUTHENTICATED', message: error?.message ?? 'Authentication required' };
 }
 
-/** A single `bytes=` range; null for none (or several: the whole body is then sent). */
+/** A single `bytes=` range (range-parser); null for none, a malformed one or several (the whole body is then sent). */
 export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
   if (!header) return null;
-  const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
-  if (!match) return header.includes(',') || !header.startsWith('bytes=') ? null : 'unsatisfiable';
-  const [, from, to] = match;
-  if (from === '' && to === '') return 'unsatisfiable';
-  if (from === '') {
-    const suffix = Number(to);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(from);
-  const end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
-  if (start >= size || start > end) return 'unsatisfiable';
-  return { start, end };
+  const ranges = rangeParser(size, header, { combine: true });
+  if (ranges === -1) return 'unsatisfiable';
+  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return null;
+  return { start: ranges[0]!.start, end: ranges[0]!.end };
 }
 
 function disposition(media: MediaRow): string {
@@ -84,8 +77,9 @@ export async function handleMediaDownload(base: ContextBase, req: IncomingMessag
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'none'; sandbox",
   };
-  const matches = req.headers['if-none-match']?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
-  if (matches && (matches.includes(etag) || matches.includes('*'))) {
+  // Only the validator goes to `fresh`: a conditional request that also says `Cache-Control:
+  // no-cache` (every fetch() with If-None-Match does) still deserves a 304 from the origin.
+  if (fresh({ 'if-none-match': req.headers['if-none-match'] }, { etag })) {
     res.writeHead(304, headers).end();
     return;
   }

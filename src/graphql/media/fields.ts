@@ -18,7 +18,6 @@ builder.drizzleObjectField(Session, 'media', (t) =>
         labelMatch: t.arg({ type: LabelMatch, defaultValue: 'ANY', description: 'ANY: at least one of the labels; ALL: every one.' }),
         sources: t.arg({ type: [MediaSource], description: 'Only media from these sources.' }),
       },
-      totalCount: true,
       query: (args, ctx) => ({
         where: { RAW: (table) => galleryFilter(table, args, ctx) },
         orderBy: { seq: 'asc' },

@@ -197,6 +197,17 @@ export function applicationMediaFilter(table: typeof mediaTable): SQL {
   return sql`${table.scope} = 'APPLICATION' and ${table.archivedAt} is null`;
 }
 
+/**
+ * totalCount of a media connection, one statement: the connection carries its parent row (a
+ * session has an applicationId, an application does not) and its arguments.
+ */
+function countMedia(ctx: Context, parent: { id: string; applicationId?: string }, args: GalleryArgs): Promise<number> {
+  const where = parent.applicationId
+    ? sql`${mediaTable.sessionId} = ${parent.id} and ${galleryFilter(mediaTable, args, ctx)}`
+    : sql`${mediaTable.applicationId} = ${parent.id} and ${applicationMediaFilter(mediaTable)}`;
+  return ctx.db.$count(mediaTable, where);
+}
+
 export const MediaConnection = builder.connectionObject(
   {
     type: Media,
@@ -205,9 +216,12 @@ export const MediaConnection = builder.connectionObject(
     fields: (t) => ({
       totalCount: t.int({
         description: 'How many media match the filters, over every page.',
-        extensions: { pothosDrizzleTotalCount: true },
-        // Planned by plugin-drizzle into the query of the connection (relatedConnection `totalCount`).
-        resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
+        // One statement per connection asked for. (plugin-drizzle's planned relatedConnection
+        // totalCount renders a broken count subquery with drizzle-orm 1.0.0-rc.5 and RAW filters.)
+        resolve: (connection, _args, ctx) => {
+          const { parent, args } = connection as unknown as { parent: { id: string; applicationId?: string }; args: GalleryArgs };
+          return countMedia(ctx, parent, args ?? {});
+        },
       }),
     }),
   },
@@ -219,7 +233,6 @@ builder.drizzleObjectField(Application, 'media', (t) =>
     'media',
     {
       description: 'Reference media of the application, oldest first.',
-      totalCount: true,
       query: () => ({ where: { RAW: (table) => applicationMediaFilter(table) }, orderBy: { seq: 'asc' } }),
     },
     MediaConnection,

@@ -86,10 +86,15 @@ export const SessionConnection = builder.connectionObject(
       totalCount: t.int({
         description: 'How many sessions match the filters, across all pages.',
         extensions: { pothosDrizzleTotalCount: true },
-        // Planned by plugin-drizzle: a number for Application.sessions, a count function for Query.sessions.
-        resolve: (connection) => {
-          const { totalCount } = connection as unknown as { totalCount: number | (() => number | Promise<number>) };
-          return typeof totalCount === 'function' ? totalCount() : totalCount;
+        // Query.sessions counts through drizzleConnection's `totalCount`; Application.sessions
+        // counts here (plugin-drizzle's planned relatedConnection count is broken with RAW filters).
+        resolve: (connection, _args, ctx) => {
+          const { totalCount, parent, args } = connection as unknown as {
+            totalCount?: () => number | Promise<number>;
+            parent?: { id: string };
+            args?: SessionFilterArgs;
+          };
+          return totalCount ? totalCount() : countSessions(ctx, parent!.id, args ?? {});
         },
       }),
     }),
@@ -140,7 +145,6 @@ builder.drizzleObjectField(Application, 'sessions', (t) =>
     {
       description: 'Sessions of the application the viewer may read, newest first.',
       args: filterArgs(t as never),
-      totalCount: true,
       query: (args, ctx) => ({
         where: { RAW: (table) => sessionFilter(table, args, ctx) },
         orderBy: { seq: 'desc' },
