@@ -86,5 +86,5 @@ describe('concurrent writers', () => {
     }
     stream.dispose();
     await client.dispose();
-  });
+  }, 120_000);
 });
