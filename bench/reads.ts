@@ -8,7 +8,8 @@
 // TEST_DATABASE_URL's server (or BENCH_DATABASE_URL's). `--profile DIR` writes V8 CPU profiles.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,23 +101,32 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The gateway as `npm start` runs it, with the conventions of ../shared/perf (production, LOG_LEVEL=warn). */
 async function startChild(dataDir: string) {
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
+  const port = await freePort();
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH!, ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', EVENT_POLL_MS: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PATH: process.env.PATH!, ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EVENT_POLL_MS: '0' },
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(buffered);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-  });
-  child.stdout!.resume();
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    const up = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (tries > 600 || child.exitCode !== null) throw new Error('the gateway did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return { child, url };
 }
 
