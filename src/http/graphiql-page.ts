@@ -112,6 +112,13 @@ function encodedBody(entry: Asset, encoding: Encoding): Promise<Buffer> {
   return body;
 }
 
+/** Prepares the bundle and its encodings in the background, so the first page load is quick. */
+export function warmGraphiQLAssets(): void {
+  void loadAssets()
+    .then(({ script, style }) => Promise.all([script, style].flatMap((entry) => [encodedBody(entry, 'br'), encodedBody(entry, 'gzip')])))
+    .catch(() => {});
+}
+
 /** GET /graphiql/<hash>.<ext>: immutable, so cached for a year; a new bundle has a new hash. */
 export async function serveGraphiQLAsset(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   const entry = (await loadAssets()).byPath.get(path);

@@ -18,15 +18,15 @@ export const DEFAULT_DOCUMENT = `# Skylight gateway: example operations. Put the
 # Demo people, all with the password skylight-demo: maria (Manager), dev (Developer),
 # ivan (User, through the Inspectors group), connector (an integration).
 #
-# Live: run FollowSession (it keeps running), then go to the tab "Change the session" and
-# run PatchSessionData there: the event appears in this tab.
-
-mutation Login {
-  login(username: "maria", password: "skylight-demo") { accessToken refreshToken expiresIn }
-}
+# Live: run FollowSession (it keeps running). Then open this page in a second window and run
+# PatchSessionData there: the event appears here. (Switching tabs stops a running operation.)
 
 query WhoAmI {
   viewer { user { id username displayName isAdmin } }
+}
+
+mutation Login {
+  login(username: "maria", password: "skylight-demo") { accessToken refreshToken expiresIn }
 }
 
 query MyApplications {
@@ -83,17 +83,6 @@ mutation PatchSessionData($applicationId: ID!, $sessionId: ID!) {
 }
 `;
 
-/** The second tab: a change to watch arrive in the first one. */
-export const CHANGE_DOCUMENT = `# Run this while FollowSession runs in the first tab: its event appears there.
-mutation PatchSessionData($applicationId: ID!, $sessionId: ID!) {
-  patchSessionData(
-    applicationId: $applicationId
-    sessionId: $sessionId
-    data: { checklist: { seals: "replaced" }, inspectedFrom: "GraphiQL" }
-  )
-}
-`;
-
 /** The ids the example operations use: the oldest open session and its application. */
 async function exampleVariables(db: Database): Promise<Record<string, string>> {
   const [session] = await db
@@ -133,7 +122,7 @@ export interface GraphiQLSettings {
 /**
  * Yoga's GraphiQL options, per request. Subscriptions run over SSE (a fetch with the headers of
  * the Headers pane), so they are authenticated like every other operation. GraphiQL 5 puts only
- * the top-level `variables` into the editor of the tab it opens; `defaultTabs` fill the rest.
+ * the top-level `variables` into the Variables editor; the tab keeps them too.
  */
 export function graphiqlOptions({ token, db, production }: GraphiQLSettings) {
   return async (_request: Request, serverContext?: Record<string, unknown>) => {
@@ -144,10 +133,7 @@ export function graphiqlOptions({ token, db, production }: GraphiQLSettings) {
     return {
       title: 'Skylight gateway · GraphiQL',
       defaultQuery: DEFAULT_DOCUMENT,
-      defaultTabs: [
-        { query: DEFAULT_DOCUMENT, variables, headers },
-        { query: CHANGE_DOCUMENT, variables, headers },
-      ],
+      defaultTabs: [{ query: DEFAULT_DOCUMENT, variables, headers }],
       variables,
       headers,
       subscriptionsProtocol: 'SSE' as const,
