@@ -7,7 +7,6 @@ import { openDatabase } from './db/client.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createStorage } from './storage/index.ts';
 import { ensureBuiltinAdmin } from './domain/identity.ts';
-import { warmGraphiQLAssets } from './http/graphiql-page.ts';
 import { createLogger } from './http/observability.ts';
 import { buildServer } from './server.ts';
 
@@ -40,7 +39,6 @@ if (config.demo) {
 const server = await buildServer({ config, database, logger, graphiqlToken: demoToken });
 const { url } = await server.start();
 logger.info({ url: `${url}/graphql`, database: database.kind }, 'gateway listening');
-if (config.graphiql) warmGraphiQLAssets();
 if (config.demo) process.stdout.write(startBanner({ config, url, token: demoToken }));
 
 // Graceful stop: the server refuses new connections, waits up to SHUTDOWN_TIMEOUT_MS for

@@ -82,6 +82,8 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 /** Yoga's `renderGraphiQL`: the page that loads the bundle and starts GraphiQL with `options`. */
 export async function renderGraphiQLPage(options: GraphiQLOptions): Promise<string> {
   const { script, style, icon } = await loadAssets();
+  // The browser asks for these next: start compressing them now (once; on the thread pool).
+  for (const entry of [script, style]) for (const encoding of ['br', 'gzip'] as const) void encodedBody(entry, encoding).catch(() => {});
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -110,13 +112,6 @@ function encodedBody(entry: Asset, encoding: Encoding): Promise<Buffer> {
     body.catch(() => entry.encoded.delete(encoding));
   }
   return body;
-}
-
-/** Prepares the bundle and its encodings in the background, so the first page load is quick. */
-export function warmGraphiQLAssets(): void {
-  void loadAssets()
-    .then(({ script, style }) => Promise.all([script, style].flatMap((entry) => [encodedBody(entry, 'br'), encodedBody(entry, 'gzip')])))
-    .catch(() => {});
 }
 
 /** GET /graphiql/<hash>.<ext>: immutable, so cached for a year; a new bundle has a new hash. */
