@@ -82,8 +82,8 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 /** Yoga's `renderGraphiQL`: the page that loads the bundle and starts GraphiQL with `options`. */
 export async function renderGraphiQLPage(options: GraphiQLOptions): Promise<string> {
   const { script, style, icon } = await loadAssets();
-  // The browser asks for these next: start compressing them now (once; on the thread pool).
-  for (const entry of [script, style]) for (const encoding of ['br', 'gzip'] as const) void encodedBody(entry, encoding).catch(() => {});
+  // The browser asks for these next, with brotli: start compressing them now (once).
+  for (const entry of [script, style]) void encodedBody(entry, 'br').catch(() => {});
   return `<!doctype html>
 <html lang="en">
   <head>
