@@ -13,11 +13,14 @@ describe('field suggestions', () => {
   ])('with NODE_ENV=%s', async (_name, nodeEnv, message) => {
     const gw = await startGateway({ NODE_ENV: nodeEnv });
     try {
-      const response = await gw.gql(TYPO);
-      expect(response.errors).toHaveLength(1);
-      expect(response.errors![0]!.message).toMatch(message);
-      expect(response.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
-      if (nodeEnv === 'production') expect(response.errors![0]!.message).not.toMatch(/Did you mean/);
+      // Signed in or not: the rule is the environment's.
+      for (const token of [undefined, null]) {
+        const response = await gw.gql(TYPO, {}, token);
+        expect(response.errors).toHaveLength(1);
+        expect(response.errors![0]!.message).toMatch(message);
+        expect(response.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+        if (nodeEnv === 'production') expect(response.errors![0]!.message).not.toMatch(/Did you mean/);
+      }
     } finally {
       await gw.stop();
     }
