@@ -7,11 +7,12 @@ import type { Database } from '../db/client.ts';
 import { sessionTable } from '../db/schema.ts';
 
 export const DEFAULT_DOCUMENT = `# Skylight gateway: example operations. Put the cursor in one and press Ctrl-Enter, or
-# press the run button and pick one. The Variables pane (below) holds the ids they use; in
-# demo mode it opens with the demo application and its first open session.
+# press the run button and pick one. The Variables pane (below) holds the ids they use
+# (MyApplications and OpenSessions list them).
 #
 # Who you are: the Headers pane (next to Variables) holds {"Authorization": "Bearer <token>"}.
-# Opened in demo mode on the gateway's own machine, it already has the admin's API token.
+# Opened in demo mode on the gateway's own machine, both panes come filled in: the admin's
+# API token, the demo application and its first open session.
 # To act as a person, run Login, copy its accessToken and put it in the Headers pane as
 #   {"Authorization": "Bearer <accessToken>"}
 # (it expires after ACCESS_TOKEN_TTL, 15 minutes by default; refreshToken gets a new one).
