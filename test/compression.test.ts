@@ -100,7 +100,10 @@ describe('JSON results', () => {
     expect(small.body.length).toBeLessThan(COMPRESS_MIN_BYTES);
     expect(small.headers.vary).toMatch(/Accept-Encoding/);
     expect(JSON.parse(small.body.toString()).data.viewer.user.username).toBe('admin');
-    expect((await post(BIG, 'identity')).headers['content-encoding']).toBeUndefined();
+    const identity = await post(BIG, 'identity');
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.headers.vary).toMatch(/Accept-Encoding/);
+    expect(JSON.parse(identity.body.toString()).errors).toBeUndefined();
   });
 });
 

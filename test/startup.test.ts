@@ -144,7 +144,7 @@ describe('the start banner', () => {
       await stop(child);
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   it.skipIf(!onRealPostgres)(
     `names PostgreSQL, without the password, when DATABASE_URL is set${onRealPostgres ? '' : ' (skipped: needs TEST_DATABASE_URL)'}`,
@@ -167,6 +167,6 @@ describe('the start banner', () => {
         rmSync(dataDir, { recursive: true, force: true });
       }
     },
-    60_000,
+    120_000,
   );
 });

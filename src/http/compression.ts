@@ -68,17 +68,32 @@ export function useCompression(minBytes = COMPRESS_MIN_BYTES): Plugin {
   return {
     async onResponse({ request, response, serverContext, setResponse, fetchAPI }) {
       if (!response.body || response.headers.has('content-encoding') || !isCompressible(response.headers.get('content-type'))) return;
-      const headers = new fetchAPI.Headers(response.headers);
-      headers.set('vary', varyWith((serverContext as { res?: ServerResponse }).res, response.headers.get('vary')));
-      const body = new Uint8Array(await response.arrayBuffer());
+      const res = (serverContext as { res?: ServerResponse }).res;
+      const vary = varyWith(res, response.headers.get('vary'));
       const encoding = negotiateEncoding(request.headers.get('accept-encoding'));
-      let out: Uint8Array = body;
-      if (encoding && body.byteLength >= minBytes) {
-        out = await compress(body, encoding);
-        headers.set('content-encoding', encoding);
+      if (!encoding) {
+        // Nothing to do but tell caches the answer depends on the header; the body is left alone.
+        if (res && !response.headers.has('vary')) res.setHeader('vary', vary);
+        else setResponse(withHeaders(fetchAPI, response, response.body, { vary }));
+        return;
       }
-      headers.set('content-length', String(out.byteLength));
-      setResponse(new fetchAPI.Response(out as Uint8Array<ArrayBuffer>, { status: response.status, statusText: response.statusText, headers }));
+      const text = await response.text();
+      const size = Buffer.byteLength(text);
+      if (size < minBytes) return setResponse(withHeaders(fetchAPI, response, text, { vary, 'content-length': String(size) }));
+      const compressed = await compress(Buffer.from(text), encoding);
+      setResponse(
+        withHeaders(fetchAPI, response, compressed as Uint8Array<ArrayBuffer>, {
+          vary,
+          'content-encoding': encoding,
+          'content-length': String(compressed.byteLength),
+        }),
+      );
     },
   };
+}
+
+function withHeaders(fetchAPI: { Response: typeof Response; Headers: typeof Headers }, response: Response, body: BodyInit | null, set: Record<string, string>) {
+  const headers = new fetchAPI.Headers(response.headers);
+  for (const [name, value] of Object.entries(set)) headers.set(name, value);
+  return new fetchAPI.Response(body, { status: response.status, statusText: response.statusText, headers });
 }
