@@ -39,8 +39,10 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   signedUrlTtlSeconds: number;
-  /** Origin prefixed to signed media URLs (PUBLIC_URL); root-relative URLs when unset. */
+  /** Origin prefixed to signed media URLs (PUBLIC_URL); null: the address the server listens on. */
   publicUrl: string | null;
+  /** Origins whose pages may call the API and read media (CORS_ORIGINS): '*' (without credentials) or a list, empty for none. */
+  corsOrigins: '*' | readonly string[];
   demo: boolean;
   /** S3-compatible media storage; null keeps media in MEDIA_DIR. */
   s3: S3Config | null;
@@ -95,6 +97,27 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** `*`, `none`, or comma-separated origins (`https://app.example.com`), each normalised. */
+function corsOrigins(env: Env, production: boolean): '*' | readonly string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return production ? [] : '*';
+  if (raw === '*') return '*';
+  if (raw === 'none') return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`CORS_ORIGINS must be *, none or comma-separated origins like https://app.example.com, got "${origin}"`);
+    }
+    return parsed.origin;
+  });
+}
+
 /** Embedded mode keeps a generated JWT secret in DATA_DIR so tokens survive restarts. */
 function embeddedJwtSecret(dataDir: string): string {
   const file = join(dataDir, 'jwt-secret');
@@ -142,7 +165,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
-  const host = env.HOST || '0.0.0.0';
+  const demo = flag(env, 'DEMO', !databaseUrl && !production);
+  // The demo hands out an admin token: it stays on this machine unless HOST says otherwise.
+  const host = env.HOST || (demo ? '127.0.0.1' : '0.0.0.0');
   let jwtSecret = env.JWT_SECRET || '';
   if (jwtSecret && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET must be at least 32 characters');
@@ -181,7 +206,8 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1),
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
-    demo: flag(env, 'DEMO', !databaseUrl && !production),
+    corsOrigins: corsOrigins(env, production),
+    demo,
     s3: s3Config(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 10 * 60_000),
   };

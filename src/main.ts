@@ -1,6 +1,7 @@
 // config -> database -> migrations -> server -> listen; SIGTERM/SIGINT -> stop.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startBanner } from './banner.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -38,11 +39,7 @@ if (config.demo) {
 const server = await buildServer({ config, database, logger, graphiqlToken: demoToken });
 const { url } = await server.start();
 logger.info({ url: `${url}/graphql`, database: database.kind }, 'gateway listening');
-if (config.demo && demoToken) {
-  process.stdout.write(
-    `\n  Skylight gateway (embedded database, demo data)\n  GraphiQL:  ${url}/graphql\n  Token:     ${demoToken}\n\n`,
-  );
-}
+if (config.demo) process.stdout.write(startBanner({ config, url, token: demoToken }));
 
 // Graceful stop: the server refuses new connections, waits up to SHUTDOWN_TIMEOUT_MS for
 // in-flight requests and uploads, closes WebSockets with 1001 and the event listener (its

@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { sql } from 'drizzle-orm';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
@@ -20,7 +19,10 @@ import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { MEDIA_CONTENT_PATH, handleMediaDownload } from './http/downloads.ts';
+import { useCompression } from './http/compression.ts';
+import { handleCors } from './http/cors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
+import { GRAPHIQL_ASSET_PREFIX, renderGraphiQLPage, serveGraphiQLAsset } from './http/graphiql-page.ts';
 import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
@@ -87,9 +89,13 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? graphiqlOptions(deps.graphiqlToken, database.db) : false,
-    // GraphiQL's assets are served from this package, not a CDN: it works offline.
-    renderGraphiQL,
+    graphiql: config.graphiql
+      ? graphiqlOptions({ token: deps.graphiqlToken, db: database.db, production: config.nodeEnv === 'production' })
+      : false,
+    // GraphiQL's assets are served by the gateway itself, not a CDN: it works offline.
+    renderGraphiQL: renderGraphiQLPage,
+    // CORS_ORIGINS, for every route, in handle() (src/http/cors.ts).
+    cors: false,
     multipart: false,
     logging: false,
     maskedErrors: { maskError: (error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')) },
@@ -103,6 +109,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      useCompression(),
       useUploadedOperations(),
       useOperationName(),
       usePublishAfterCommit(() => events),
@@ -118,6 +125,8 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         maxTokens: { n: OPERATION_LIMITS.maxTokens },
         maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
         costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+        // "Did you mean …?" helps while developing; in production it would map the schema.
+        blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
       }),
     ],
   });
@@ -136,8 +145,11 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res);
     if (path === '/metrics') return yoga.requestListener(req, res);
+    if (config.graphiql && path.startsWith(GRAPHIQL_ASSET_PREFIX)) return serveGraphiQLAsset(req, res, path);
     const media = MEDIA_CONTENT_PATH.exec(path ?? '');
+    if (media && handleCors(config.corsOrigins, req, res, ['GET', 'HEAD'])) return;
     if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
+    if (path === '/graphql' && handleCors(config.corsOrigins, req, res, ['GET', 'POST'])) return;
     if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
     if (path === '/graphql') {
       const declared = Number(req.headers['content-length'] ?? 0);
@@ -196,8 +208,12 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       });
       await new Promise<void>((resolve) => server!.listen(port, host, resolve));
       const address = server.address() as AddressInfo;
-      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-      return { port: address.port, url: `http://${shownHost}:${address.port}` };
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+      const url = `http://${shownHost}:${address.port}`;
+      // PUBLIC_URL unset: signed media URLs name the address this server listens on (known only
+      // now, with PORT=0), so <img src> works on a page served from another origin.
+      base.config = config.publicUrl ? config : { ...config, publicUrl: url };
+      return { port: address.port, url };
     },
     async stop({ timeoutMs = config.shutdownTimeoutMs } = {}) {
       if (!server || !drain) return;

@@ -35,7 +35,7 @@ describe('archive and delete', () => {
 
   const reads = () => gw.gql(READS, { m: photo.id, uri: photo.uri, a: place.applicationId, s: place.sessionId });
   const download = (url = `/media/${photo.id}/content`, token: string | null = ADMIN_TOKEN) =>
-    fetch(`${gw.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    fetch(new URL(url, gw.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const fileOf = async (id: string) => {
     const [row] = rowsOf<{ storage_key: string }>(await gw.db.execute(sql`select storage_key from media where id = ${id}`));
     return (gw.server.services.storage as LocalStorage).pathOf(row!.storage_key);

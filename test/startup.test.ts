@@ -4,8 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../src/config.ts';
+import { createTestDatabase, onRealPostgres } from './helpers/database.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -38,7 +40,11 @@ describe('configuration', () => {
 
   it('has documented defaults', () => {
     const config = loadConfig({ DATA_DIR: '/tmp/skylight-defaults' });
-    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', databaseUrl: null, graphiql: true, maxSessionDataBytes: 1048576 });
+    // The demo (embedded database) stays on this machine; a real deployment listens everywhere.
+    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', demo: true, databaseUrl: null, graphiql: true, maxSessionDataBytes: 1048576 });
+    expect(loadConfig({ DATA_DIR: '/tmp/skylight-defaults', HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ DATABASE_URL: 'postgres://h/db' })).toMatchObject({ host: '0.0.0.0', demo: false });
+    expect(loadConfig({ DATABASE_URL: 'postgres://h/db', DEMO: 'true' }).host).toBe('127.0.0.1');
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://h/db' }).graphiql).toBe(false);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://h/db', GRAPHIQL: 'true' }).graphiql).toBe(true);
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(ConfigError);
@@ -98,4 +104,69 @@ describe('first start on the embedded database', () => {
     await new Promise((resolve) => child.on('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });
   }, 180_000);
+});
+
+/** Starts `npm start`'s program and resolves with its banner once GraphiQL's address is printed. */
+function startForBanner(env: Record<string, string>): Promise<{ child: ChildProcess; banner: string; url: string }> {
+  const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { PATH: process.env.PATH!, PORT: '0', LOG_LEVEL: 'warn', ...env } });
+  children.push(child);
+  let stdout = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /GraphiQL:\s+(\S+)[\s\S]*\n\n/.exec(stdout);
+      if (match) resolve({ child, banner: stdout, url: match[1]! });
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${stdout}`)));
+  });
+}
+
+const stop = (child: ChildProcess) => new Promise((resolve) => (child.kill('SIGTERM'), child.on('exit', resolve)));
+const external = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+
+describe('the start banner', () => {
+  it('names the embedded database, and says the demo listens on this machine only and how to expose it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'skylight-banner-'));
+    const { child, banner, url } = await startForBanner({ DATA_DIR: dataDir });
+    try {
+      expect(banner).toContain(`Skylight gateway (embedded database in ${dataDir}, demo data)`);
+      expect(banner).toMatch(/Token:\s+sk_/);
+      expect(banner).toContain('Only this machine can reach it (HOST=127.0.0.1). To let other machines in: HOST=0.0.0.0 npm start');
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      expect((await fetch(url.replace('/graphql', '/health'))).status).toBe(200);
+      if (external) {
+        const port = new URL(url).port;
+        await expect(fetch(`http://${external}:${port}/health`)).rejects.toThrow();
+      }
+    } finally {
+      await stop(child);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it.skipIf(!onRealPostgres)(
+    `names PostgreSQL, without the password, when DATABASE_URL is set${onRealPostgres ? '' : ' (skipped: needs TEST_DATABASE_URL)'}`,
+    async () => {
+      const database = await createTestDatabase();
+      await database.handle.close();
+      const dataDir = mkdtempSync(join(tmpdir(), 'skylight-banner-'));
+      const withPassword = new URL(database.url!);
+      withPassword.password = 'not-shown';
+      const { child, banner } = await startForBanner({ DATA_DIR: dataDir, DATABASE_URL: withPassword.toString(), DEMO: 'true' });
+      try {
+        expect(banner).not.toContain('embedded');
+        expect(banner).not.toContain('not-shown');
+        const shown = new URL(database.url!);
+        shown.password = '';
+        expect(banner).toContain(`Skylight gateway (PostgreSQL ${shown.toString()}, demo data)`);
+      } finally {
+        await stop(child);
+        await database.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });

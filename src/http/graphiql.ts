@@ -1,18 +1,33 @@
-// GraphiQL settings: in demo mode it opens with the demo token in the Authorization header,
-// and a default document of example operations.
+// GraphiQL settings: a default document of example operations with the ids they need in the
+// Variables pane, and, in demo mode, the demo token in the Headers pane, but only for a page
+// loaded on this machine: the token is the admin's.
+import type { IncomingMessage } from 'node:http';
 import { asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { sessionTable } from '../db/schema.ts';
 
-export const DEFAULT_DOCUMENT = `# Skylight gateway: example operations. Put the cursor in one and press Ctrl-Enter
-# (or pick it with the run button). The Variables pane below holds the ids they use; in demo
-# mode it opens filled with the demo application and its first open session.
+export const DEFAULT_DOCUMENT = `# Skylight gateway: example operations. Put the cursor in one and press Ctrl-Enter, or
+# press the run button and pick one. The Variables pane (below) holds the ids they use
+# (MyApplications and OpenSessions list them).
 #
-# Try it live: run FollowSession (it keeps running), then open a new tab (+), paste
-# PatchSessionData there and run it: the event appears in the first tab.
+# Who you are: the Headers pane (next to Variables) holds {"Authorization": "Bearer <token>"}.
+# Opened in demo mode on the gateway's own machine, both panes come filled in: the admin's
+# API token, the demo application and its first open session.
+# To act as a person, run Login, copy its accessToken and put it in the Headers pane as
+#   {"Authorization": "Bearer <accessToken>"}
+# (it expires after ACCESS_TOKEN_TTL, 15 minutes by default; refreshToken gets a new one).
+# Demo people, all with the password skylight-demo: maria (Manager), dev (Developer),
+# ivan (User, through the Inspectors group), connector (an integration).
+#
+# Live: run FollowSession (it keeps running). Then open this page in a second window and run
+# PatchSessionData there: the event appears here. (Switching tabs stops a running operation.)
 
 query WhoAmI {
   viewer { user { id username displayName isAdmin } }
+}
+
+mutation Login {
+  login(username: "maria", password: "skylight-demo") { accessToken refreshToken expiresIn }
 }
 
 query MyApplications {
@@ -80,19 +95,47 @@ async function exampleVariables(db: Database): Promise<Record<string, string>> {
   return session ?? { applicationId: '', sessionId: '' };
 }
 
+const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+const LOOPBACK_HOST = /^(([a-z0-9-]+\.)*localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
+
 /**
- * `token` (demo mode) opens GraphiQL with the Authorization header filled in, and the Variables
- * pane filled with a real session to try the examples on. Subscriptions run over SSE (a fetch
- * with the headers of the Headers pane), so they are authenticated like every other operation.
+ * Whether a request for the page comes from a person on the gateway's own machine: sent from
+ * the loopback interface, not relayed by a proxy, addressed to a loopback name (a page of
+ * another site whose name resolves to 127.0.0.1, DNS rebinding, is not), and not fetched or
+ * framed by a page of another origin (Sec-Fetch-Site, sent by browsers).
  */
-export function graphiqlOptions(token: string | null | undefined, db: Database) {
-  const headers = token ? JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2) : undefined;
-  return async () => {
-    const variables = token ? await exampleVariables(db).catch(() => ({ applicationId: '', sessionId: '' })) : { applicationId: '', sessionId: '' };
+export function fromThisMachine(req: IncomingMessage | undefined): boolean {
+  if (!req || !LOOPBACK_ADDRESS.test(req.socket.remoteAddress ?? '')) return false;
+  if (req.headers['x-forwarded-for'] || req.headers.forwarded || req.headers['x-real-ip']) return false;
+  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return false;
+  const site = req.headers['sec-fetch-site'];
+  return !site || site === 'none' || site === 'same-origin';
+}
+
+export interface GraphiQLSettings {
+  /** Demo mode: the token GraphiQL may open with. */
+  token: string | null | undefined;
+  db: Database;
+  /** NODE_ENV=production: never a token, whatever else is set. */
+  production: boolean;
+}
+
+/**
+ * Yoga's GraphiQL options, per request. Subscriptions run over SSE (a fetch with the headers of
+ * the Headers pane), so they are authenticated like every other operation. GraphiQL 5 puts only
+ * the top-level `variables` into the Variables editor; the tab keeps them too.
+ */
+export function graphiqlOptions({ token, db, production }: GraphiQLSettings) {
+  return async (_request: Request, serverContext?: Record<string, unknown>) => {
+    const signedIn = !!token && !production && fromThisMachine(serverContext?.req as IncomingMessage | undefined);
+    const headers = signedIn ? JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2) : undefined;
+    const ids = signedIn ? await exampleVariables(db).catch(() => null) : null;
+    const variables = JSON.stringify(ids ?? { applicationId: '', sessionId: '' }, null, 2);
     return {
-      title: 'Skylight gateway',
+      title: 'Skylight gateway · GraphiQL',
       defaultQuery: DEFAULT_DOCUMENT,
-      defaultTabs: [{ query: DEFAULT_DOCUMENT, variables: JSON.stringify(variables, null, 2), headers }],
+      defaultTabs: [{ query: DEFAULT_DOCUMENT, variables, headers }],
+      variables,
       headers,
       subscriptionsProtocol: 'SSE' as const,
     };
