@@ -1,0 +1,403 @@
+// Delivers the event log to webhook endpoints: at least once, in position order per endpoint,
+// cluster-wide.
+//
+// One deliverer per endpoint across all instances. An instance leases endpoints that have
+// work (store.ts: FOR UPDATE SKIP LOCKED, a lease token on the row), delivers their events
+// one at a time, and gives each up once it has caught up, so every instance shares the work
+// and another takes over when one stops. A crashed instance's leases run out after
+// WEBHOOK_LEASE_MS. The holder never starts an attempt that could outlast its lease (it
+// renews first), so a late attempt of a former holder cannot overtake the next holder's.
+//
+// Per batch (up to BATCH_SIZE events) the owner's user and permissions are loaded afresh and
+// the log is read with the owner's access as SQL (`eventReadable`, the rule of the `events`
+// query): a fixed number of statements per batch, and an owner who lost access stops
+// receiving at the next batch. Each attempt is then one statement: its log row, and the cursor
+// moved on a 2xx. The cursor is only ever moved past events that were delivered (2xx) or
+// that the owner may not read, so a crash loses nothing: the next holder resends from the
+// stored cursor (the event id, sent as `webhook-id`, is the idempotency key).
+//
+// A failure keeps the cursor on the event: the endpoint waits out a back-off (exponential,
+// with jitter) during which no instance holds it, then any instance retries it; after
+// WEBHOOK_MAX_ATTEMPTS the endpoint is paused with the reason. Events behind it wait: order
+// is never given up for progress.
+//
+// Wake-ups: the live event hub calls `wake()` whenever it read new events (so deliveries
+// follow the same NOTIFY/Redis signals as subscriptions), a timer fires when a back-off ends,
+// and a poll every `pollMs` picks up retries and expired leases of other instances.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Permission } from '../auth/permissions.ts';
+import { toViewer, type Viewer } from '../auth/viewer.ts';
+import type { WebhookConfig } from '../config.ts';
+import type { Database, DatabaseHandle } from '../db/client.ts';
+import { eventTable, userTable } from '../db/schema.ts';
+import { isUuid, loadPermissions } from '../domain/access.ts';
+import { DomainError, ErrorCode, notFound } from '../domain/errors.ts';
+import { eventReadable } from '../domain/events.ts';
+import { requireWebhook } from '../domain/webhooks.ts';
+import { backgroundDatabase } from '../events/background-db.ts';
+import type { EventRow } from '../events/log.ts';
+import { countAttempt, type WebhookMetrics } from './metrics.ts';
+import { SecretBox } from './secrets.ts';
+import { WebhookSender, type AttemptResult } from './send.ts';
+import * as store from './store.ts';
+import type { DeliveryRow, NewDelivery, WebhookRow } from './store.ts';
+
+/** Makes the request body of an event, as the GraphQL `Event` type serialises it for `owner`. */
+export type EventSerialiser = (owner: Viewer) => (event: EventRow) => Promise<string>;
+
+export interface WebhookDelivererOptions {
+  database: DatabaseHandle;
+  logger: Logger;
+  config: WebhookConfig;
+  metrics: WebhookMetrics;
+  serialiser: EventSerialiser;
+  /** Endpoints this instance delivers at the same time. */
+  concurrency?: number;
+  /** How often to look for retries that are due and endpoints whose holder vanished. */
+  pollMs?: number;
+  batchSize?: number;
+}
+
+const BATCH_SIZE = 100;
+/** A batch is read again (the owner's access with it) once it is this old. */
+const ACCESS_FRESH_MS = 2000;
+/** Room left on a lease beyond one attempt's timeout before the holder renews it. */
+const LEASE_MARGIN_MS = 1000;
+const MAX_BACKOFF_MS = 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
+
+type Access = { viewer: Viewer; permissions: Set<Permission> } | { problem: string };
+
+/** The delay before retry number `failures` (1 after the first failure): base × 4^(n-1), at most an hour, with jitter of up to half. */
+export function backoffMs(baseMs: number, failures: number, random = Math.random()): number {
+  const full = Math.min(MAX_BACKOFF_MS, baseMs * 4 ** Math.max(0, failures - 1));
+  return Math.round(full * (0.5 + random / 2));
+}
+
+export class WebhookDeliverer {
+  /** Names this instance in `webhook.lease_owner`: host, process id and a random part. */
+  readonly owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  private readonly db: Database;
+  private readonly box: SecretBox;
+  private readonly sender: WebhookSender;
+  private readonly active = new Map<string, Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private poller: NodeJS.Timeout | null = null;
+  private claiming: Promise<void> | null = null;
+  private claimAgain = false;
+  private started = false;
+  private stopping = false;
+  private lastPrune = 0;
+
+  constructor(private readonly options: WebhookDelivererOptions) {
+    this.db = backgroundDatabase(options.database);
+    this.box = new SecretBox(options.config.secretKey);
+    this.sender = new WebhookSender({ timeoutMs: options.config.timeoutMs, allowPrivate: options.config.allowPrivate });
+  }
+
+  /** Seals and opens webhook secrets (the domain seals new ones with it). */
+  get secretBox(): SecretBox {
+    return this.box;
+  }
+
+  /** Endpoints this instance is delivering right now. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.poller = setInterval(() => this.tick(), this.options.pollMs ?? 1000);
+    this.poller.unref();
+    this.wake();
+  }
+
+  /** Lets in-flight attempts finish (each within WEBHOOK_TIMEOUT_MS), then gives every lease up. */
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    if (this.poller) clearInterval(this.poller);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.claiming?.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.active.values()]),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.options.config.timeoutMs + LEASE_MARGIN_MS))),
+    ]);
+    clearTimeout(timer);
+    this.sender.close();
+  }
+
+  /** Something may be due: new events, a back-off ended, an endpoint resumed. Claims are never run twice at once. */
+  wake(): void {
+    if (!this.started || this.stopping) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = this.claimLoop()
+      .catch((error) => this.options.logger.warn({ err: error }, 'claiming webhooks failed; retrying on the next poll'))
+      .finally(() => {
+        this.claiming = null;
+        if (this.claimAgain) this.wake();
+      });
+  }
+
+  private tick(): void {
+    this.wake();
+    const days = this.options.config.deliveryRetentionDays;
+    if (days > 0 && Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      store
+        .pruneDeliveries(this.db, days, 10_000)
+        .catch((error) => this.options.logger.warn({ err: error }, 'pruning the webhook delivery log failed'));
+    }
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { leaseMs } = this.options.config;
+    const concurrency = this.options.concurrency ?? 16;
+    for (;;) {
+      this.claimAgain = false;
+      const free = concurrency - this.active.size;
+      if (free <= 0 || this.stopping) return;
+      const token = randomUUID();
+      // The local deadline is counted from before the claim was sent, so it ends no later than the row's.
+      const deadline = performance.now() + leaseMs;
+      const claimed = await store.claimDue(this.db, this.owner, token, leaseMs, free);
+      for (const row of claimed) {
+        const work = this.work(row, token, deadline);
+        this.active.set(row.id, work);
+      }
+      if (claimed.length < free && !this.claimAgain) return;
+    }
+  }
+
+  private async work(claimed: WebhookRow, token: string, deadline: number): Promise<void> {
+    const lease = { token, deadline };
+    let row = claimed;
+    let held = true;
+    let failed = false;
+    try {
+      while (!this.stopping && row.status === 'ACTIVE') {
+        const access = await this.ownerAccess(row);
+        if ('problem' in access) {
+          await this.pause(row, token, 'OWNER_LOST_ACCESS', access.problem);
+          break;
+        }
+        const secrets = this.secretsOf(row);
+        if ('problem' in secrets) {
+          await this.pause(row, token, 'SECRET_UNREADABLE', secrets.problem);
+          break;
+        }
+        const batchSize = this.options.batchSize ?? BATCH_SIZE;
+        const { rows, head } = await store.readBatch(this.db, row, eventReadable(access.viewer, access.permissions), batchSize);
+        const serialise = this.options.serialiser(access.viewer);
+        const readAt = performance.now();
+        const revision = row.revision;
+        let next: 'idle' | 'read' | 'stop' = rows.length < batchSize ? 'idle' : 'read';
+        for (const event of rows) {
+          if (this.stopping) {
+            next = 'stop';
+            break;
+          }
+          if (performance.now() - readAt > ACCESS_FRESH_MS) {
+            next = 'read';
+            break;
+          }
+          const kept = await this.keepLease(row, lease);
+          if (!kept) {
+            held = false;
+            break;
+          }
+          row = kept;
+          if (row.status === 'ACTIVE' && row.revision === revision) {
+            const delivered = await this.attempt(row, lease, event, serialise, secrets.secrets);
+            if (!delivered) {
+              held = false;
+              break;
+            }
+            row = delivered;
+          }
+          // Paused meanwhile, or changed (URL, filter, secret): this batch was read under the old settings.
+          if (row.status !== 'ACTIVE') {
+            next = 'stop';
+            break;
+          }
+          if (row.revision !== revision) {
+            next = 'read';
+            break;
+          }
+        }
+        if (!held || next === 'stop') break;
+        if (next === 'idle') {
+          const position = Math.max(row.position, head);
+          if (await store.releaseIfIdle(this.db, row, token, position)) {
+            held = false;
+            break;
+          }
+          row = { ...row, position };
+        }
+        const renewed = await this.renew(row, lease);
+        if (!renewed) {
+          held = false;
+          break;
+        }
+        row = renewed;
+      }
+    } catch (error) {
+      failed = true;
+      this.options.logger.warn({ err: error, webhookId: row.id }, 'webhook delivery stopped by an error; retrying on the next poll');
+    } finally {
+      if (held) await store.release(this.db, row, token).catch(() => {});
+      this.active.delete(claimed.id);
+      // After an error, wait for the poll: retrying at once could spin on a persistent fault.
+      if (!failed) this.wake();
+    }
+  }
+
+  /** One attempt at the event at the cursor. Answers the endpoint as it is now, or null when it was given up (failure, lost lease). */
+  private async attempt(
+    row: WebhookRow,
+    lease: { token: string; deadline: number },
+    event: EventRow,
+    serialise: (event: EventRow) => Promise<string>,
+    secrets: string[],
+  ): Promise<WebhookRow | null> {
+    const { config, metrics, logger } = this.options;
+    const number = row.attempts + 1;
+    const result = await this.send(row.url, event, serialise, secrets);
+    countAttempt(metrics, result.failure);
+    const log = deliveryRecord(row.id, event, number, result, false);
+    if (result.ok) {
+      const before = performance.now();
+      const updated = await store.recordDelivered(this.db, row, lease.token, log, config.leaseMs);
+      if (updated) lease.deadline = before + config.leaseMs;
+      metrics.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
+      return updated;
+    }
+    const exhausted = number >= config.maxAttempts;
+    const retryInMs = backoffMs(config.backoffMs, number);
+    const pauseMessage = `Event ${event.id} (${event.type}) failed ${number} times; the last attempt: ${result.error}`;
+    await store.recordFailed(this.db, row, lease.token, log, exhausted ? { pauseMessage } : { retryInMs });
+    if (exhausted) logger.warn({ webhookId: row.id, eventId: event.id, attempts: number, error: result.error }, 'webhook paused: delivery failed');
+    else {
+      logger.info({ webhookId: row.id, eventId: event.id, attempt: number, error: result.error, retryInMs }, 'webhook delivery failed; retrying');
+      this.wakeIn(retryInMs);
+    }
+    return null;
+  }
+
+  private async send(url: string, event: EventRow, serialise: (event: EventRow) => Promise<string>, secrets: string[]): Promise<AttemptResult> {
+    let body: string;
+    try {
+      body = await serialise(event);
+    } catch (error) {
+      this.options.logger.error({ err: error, eventId: event.id }, 'could not serialise an event for a webhook');
+      const reason = 'The gateway could not build the request body (see its log)';
+      return { ok: false, statusCode: null, durationMs: 0, failure: 'internal', error: reason, response: null, startedAt: new Date() };
+    }
+    return this.sender.send({ url, eventId: event.id, body, secrets });
+  }
+
+  /** Renews the lease if the next attempt could outlast it; the endpoint as stored, or null when the lease is lost. */
+  private async keepLease(row: WebhookRow, lease: { token: string; deadline: number }): Promise<WebhookRow | null> {
+    if (performance.now() + this.options.config.timeoutMs + LEASE_MARGIN_MS < lease.deadline) return row;
+    return this.renew(row, lease);
+  }
+
+  private async renew(row: WebhookRow, lease: { token: string; deadline: number }): Promise<WebhookRow | null> {
+    const before = performance.now();
+    const renewed = await store.renewLease(this.db, row, lease.token, this.options.config.leaseMs);
+    if (renewed) lease.deadline = before + this.options.config.leaseMs;
+    return renewed;
+  }
+
+  private wakeIn(ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.wake();
+    }, ms + 10);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private async pause(row: WebhookRow, token: string, reason: store.PauseReason, message: string): Promise<void> {
+    await store.pauseHeld(this.db, row, token, reason, message);
+    this.options.logger.warn({ webhookId: row.id, reason, message }, 'webhook paused');
+  }
+
+  /** The owner and its permissions now; a problem when it may no longer read the application or manage its webhooks. */
+  private async ownerAccess(row: WebhookRow): Promise<Access> {
+    const takeOver = 'set its url to take it over';
+    const [user] = row.ownerId ? await this.db.select().from(userTable).where(eq(userTable.id, row.ownerId)) : [];
+    if (!user) return { problem: `The webhook's owner no longer exists; ${takeOver}` };
+    const viewer = toViewer(user);
+    const permissions = await loadPermissions(this.db, viewer, row.applicationId);
+    if (!permissions?.has('application:read') || !permissions.has('application:webhooks:manage')) {
+      return { problem: `Its owner (${user.username}) may no longer read the application or manage its webhooks; ${takeOver}` };
+    }
+    return { viewer, permissions };
+  }
+
+  /** The secrets to sign with: the current one, and the previous one during its grace period. */
+  private secretsOf(row: WebhookRow): { secrets: string[] } | { problem: string } {
+    const current = this.box.open(row.secret, row.id);
+    if ('error' in current) {
+      return {
+        problem:
+          current.error === 'KEY_CHANGED'
+            ? 'The secret was sealed with another WEBHOOK_SECRET_KEY (or JWT_SECRET); rotate the secret, then resume'
+            : 'The stored secret is damaged; rotate the secret, then resume',
+      };
+    }
+    const secrets = [current.secret];
+    if (row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now()) {
+      const previous = this.box.open(row.previousSecret, row.id);
+      if ('secret' in previous) secrets.push(previous.secret);
+    }
+    return { secrets };
+  }
+
+  /**
+   * Sends one event again, now, outside the ordered stream (the cursor does not move), if the
+   * owner may read it and the filter takes it; logged as a redelivery. Answers the log row.
+   */
+  async redeliver(applicationId: string, webhookId: string, eventId: string): Promise<DeliveryRow> {
+    const row = await requireWebhook(this.db, applicationId, webhookId);
+    const access = await this.ownerAccess(row);
+    if ('problem' in access) throw new DomainError(ErrorCode.FAILED_PRECONDITION, access.problem, { reason: 'OWNER_LOST_ACCESS' });
+    const secrets = this.secretsOf(row);
+    if ('problem' in secrets) throw new DomainError(ErrorCode.FAILED_PRECONDITION, secrets.problem, { reason: 'SECRET_UNREADABLE' });
+    const conditions = [eq(eventTable.applicationId, applicationId), eventReadable(access.viewer, access.permissions)];
+    if (row.types?.length) conditions.push(inArray(eventTable.type, row.types));
+    if (row.sessionId) conditions.push(eq(eventTable.sessionId, row.sessionId));
+    const [event] = isUuid(eventId) ? await this.db.select().from(eventTable).where(and(eq(eventTable.id, eventId), ...conditions)) : [];
+    if (!event) throw notFound('Event');
+    const result = await this.send(row.url, event, this.options.serialiser(access.viewer), secrets.secrets);
+    countAttempt(this.options.metrics, result.failure);
+    return store.insertDelivery(this.db, deliveryRecord(row.id, event, 1, result, true));
+  }
+}
+
+function deliveryRecord(webhookId: string, event: EventRow, attempt: number, result: AttemptResult, redelivery: boolean): NewDelivery {
+  return {
+    webhookId,
+    eventId: event.id,
+    eventPosition: event.position,
+    eventType: event.type,
+    attempt,
+    redelivery,
+    status: result.ok ? 'SUCCEEDED' : 'FAILED',
+    statusCode: result.statusCode,
+    durationMs: result.durationMs,
+    error: result.error,
+    response: result.response,
+    createdAt: result.startedAt,
+  };
+}
