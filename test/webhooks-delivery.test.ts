@@ -35,6 +35,18 @@ async function receiver(...args: Parameters<typeof startReceiver>) {
   return started;
 }
 
+/** Samples of a Prometheus series from the gateway's /metrics whose labels include `labels`, summed. */
+async function metric(target: TestGateway, name: string, labels: Record<string, string> = {}): Promise<number | null> {
+  const text = await (await fetch(`${target.url}/metrics`)).text();
+  let sum: number | null = null;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    if (Object.entries(labels).every(([key, value]) => (match[2] ?? '').includes(`${key}="${value}"`))) sum = (sum ?? 0) + Number(match[3]);
+  }
+  return sum;
+}
+
 /** An application, a session in it, a verifying receiver and a webhook pointing at it. */
 async function setup(input: Record<string, unknown> = {}) {
   const app = await createApplication(gw);
@@ -209,6 +221,33 @@ describe('webhook delivery', () => {
   });
 });
 
+describe('webhook metrics', () => {
+  it('count attempts and failures, observe the delivery lag, and show each webhook\'s lag in events', async () => {
+    const app = await createApplication(gw);
+    const session = await createSession(gw, app.id);
+    const rx = await receiver((_request, index) => (index === 0 ? 500 : 200));
+    const paused = await receiver();
+    const { webhook } = await createWebhook(gw, { applicationId: app.id, url: rx.url });
+    const stopped = await createWebhook(gw, { applicationId: app.id, url: paused.url });
+    dataOf(await gw.gql(`mutation($a: ID!, $w: ID!) { pauseWebhook(applicationId: $a, webhookId: $w) { id } }`, { a: app.id, w: stopped.webhook.id }));
+    const before = {
+      success: (await metric(gw, 'skylight_webhook_attempts_total', { outcome: 'success' })) ?? 0,
+      failure: (await metric(gw, 'skylight_webhook_attempts_total', { outcome: 'failure' })) ?? 0,
+      status: (await metric(gw, 'skylight_webhook_failures_total', { reason: 'status' })) ?? 0,
+      lag: (await metric(gw, 'skylight_webhook_delivery_lag_seconds_count')) ?? 0,
+    };
+    await emit(gw, app.id, session, 2);
+    await rx.until(3);
+    await until(async () => (await webhookState(gw, app.id, webhook.id)).lag === 0);
+    expect(await metric(gw, 'skylight_webhook_attempts_total', { outcome: 'success' })).toBe(before.success + 2);
+    expect(await metric(gw, 'skylight_webhook_attempts_total', { outcome: 'failure' })).toBe(before.failure + 1);
+    expect(await metric(gw, 'skylight_webhook_failures_total', { reason: 'status' })).toBe(before.status + 1);
+    expect(await metric(gw, 'skylight_webhook_delivery_lag_seconds_count')).toBe(before.lag + 2);
+    expect(await metric(gw, 'skylight_webhook_lag_events', { webhook_id: webhook.id })).toBe(0);
+    expect(await metric(gw, 'skylight_webhook_lag_events', { webhook_id: stopped.webhook.id })).toBe(2);
+  });
+});
+
 describe('webhooks that never answer (WEBHOOK_TIMEOUT_MS, WEBHOOK_MAX_ATTEMPTS)', () => {
   let slow: TestGateway;
   beforeAll(async () => {
@@ -241,5 +280,6 @@ describe('webhooks that never answer (WEBHOOK_TIMEOUT_MS, WEBHOOK_MAX_ATTEMPTS)'
     await rx.until(6);
     expect(rx.requests.slice(3).map((r) => r.headers['webhook-id'])).toEqual(ids);
     await until(async () => (await webhookState(slow, app.id, webhook.id)).lag === 0);
+    expect(await metric(slow, 'skylight_webhook_failures_total', { reason: 'timeout' })).toBe(3);
   });
 });

@@ -305,6 +305,8 @@ export const webhookDeliveryTable = pgTable(
     error: text('error'),
     /** The first bytes of the receiver's answer. */
     response: text('response'),
+    /** The gateway instance that made the attempt (its `webhook.lease_owner`), for operators. */
+    instance: text('instance'),
     createdAt: createdAt(),
   },
   (t) => [

@@ -67,6 +67,11 @@ const ACCESS_FRESH_MS = 2000;
 /** Room left on a lease beyond one attempt's timeout before the holder renews it. */
 const LEASE_MARGIN_MS = 1000;
 const MAX_BACKOFF_MS = 3600_000;
+/**
+ * Endpoints leased per claim statement. One: instances woken by the same event then claim in
+ * turns, so endpoints spread over the instances instead of going to whichever woke first.
+ */
+const CLAIM_STEP = 1;
 const PRUNE_EVERY_MS = 3600_000;
 
 type Access = { viewer: Viewer; permissions: Set<Permission> } | { problem: string };
@@ -169,12 +174,10 @@ export class WebhookDeliverer {
       const token = randomUUID();
       // The local deadline is counted from before the claim was sent, so it ends no later than the row's.
       const deadline = performance.now() + leaseMs;
-      const claimed = await store.claimDue(this.db, this.owner, token, leaseMs, free);
-      for (const row of claimed) {
-        const work = this.work(row, token, deadline);
-        this.active.set(row.id, work);
-      }
-      if (claimed.length < free && !this.claimAgain) return;
+      const step = Math.min(free, CLAIM_STEP);
+      const claimed = await store.claimDue(this.db, this.owner, token, leaseMs, step);
+      for (const row of claimed) this.active.set(row.id, this.work(row, token, deadline));
+      if (claimed.length < step && !this.claimAgain) return;
     }
   }
 
@@ -273,7 +276,7 @@ export class WebhookDeliverer {
     const number = row.attempts + 1;
     const result = await this.send(row.url, event, serialise, secrets);
     countAttempt(metrics, result.failure);
-    const log = deliveryRecord(row.id, event, number, result, false);
+    const log = deliveryRecord(this.owner, row.id, event, number, result, false);
     if (result.ok) {
       const before = performance.now();
       const updated = await store.recordDelivered(this.db, row, lease.token, log, config.leaseMs);
@@ -381,12 +384,13 @@ export class WebhookDeliverer {
     if (!event) throw notFound('Event');
     const result = await this.send(row.url, event, this.options.serialiser(access.viewer), secrets.secrets);
     countAttempt(this.options.metrics, result.failure);
-    return store.insertDelivery(this.db, deliveryRecord(row.id, event, 1, result, true));
+    return store.insertDelivery(this.db, deliveryRecord(this.owner, row.id, event, 1, result, true));
   }
 }
 
-function deliveryRecord(webhookId: string, event: EventRow, attempt: number, result: AttemptResult, redelivery: boolean): NewDelivery {
+function deliveryRecord(instance: string, webhookId: string, event: EventRow, attempt: number, result: AttemptResult, redelivery: boolean): NewDelivery {
   return {
+    instance,
     webhookId,
     eventId: event.id,
     eventPosition: event.position,

@@ -12,6 +12,7 @@ CREATE TABLE "webhook_delivery" (
 	"duration_ms" integer NOT NULL,
 	"error" text,
 	"response" text,
+	"instance" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
