@@ -87,7 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     redisUrl: config.redisUrl,
     bufferSize: config.subscriptionBufferEvents,
     pollIntervalMs: config.eventPollMs,
-    onRead: () => webhooks.wake(),
+    onRead: (rows) => webhooks.eventsRead(rows),
   });
   const services: Services = { logger, metrics, events, webhooks, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };

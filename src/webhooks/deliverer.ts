@@ -64,6 +64,11 @@ export interface WebhookDelivererOptions {
 const BATCH_SIZE = 100;
 /** A batch is read again (the owner's access with it) once it is this old. */
 const ACCESS_FRESH_MS = 2000;
+/**
+ * How long a holder that caught up keeps the endpoint, waiting for more of its application's
+ * events: a busy endpoint then costs no claim and release per event.
+ */
+const LINGER_MS = 1000;
 /** Room left on a lease beyond one attempt's timeout before the holder renews it. */
 const LEASE_MARGIN_MS = 1000;
 const MAX_BACKOFF_MS = 3600_000;
@@ -90,6 +95,17 @@ export class WebhookDeliverer {
   private readonly sender: WebhookSender;
   private readonly active = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Holders that caught up and wait a little for more events of their application before giving the endpoint up. */
+  private readonly lingering = new Map<string, Set<() => void>>();
+  /**
+   * Wake-ups count up `epoch`; `readEpoch` keeps, per application, the epoch of the last read of
+   * its events and `wokenEpoch` that of the last general wake-up. A holder notes the epoch
+   * before it reads the end of the log and lingers only if nothing came since: a wake-up
+   * between its read and its lingering is not lost.
+   */
+  private epoch = 0;
+  private readonly readEpoch = new Map<string, number>();
+  private wokenEpoch = 0;
   private poller: NodeJS.Timeout | null = null;
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
@@ -118,7 +134,7 @@ export class WebhookDeliverer {
     this.started = true;
     this.poller = setInterval(() => this.tick(), this.options.pollMs ?? 1000);
     this.poller.unref();
-    this.wake();
+    this.claim();
   }
 
   /** Lets in-flight attempts finish (each within WEBHOOK_TIMEOUT_MS), then gives every lease up. */
@@ -128,6 +144,7 @@ export class WebhookDeliverer {
     if (this.poller) clearInterval(this.poller);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.endLingering();
     await this.claiming?.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -138,8 +155,28 @@ export class WebhookDeliverer {
     this.sender.close();
   }
 
-  /** Something may be due: new events, a back-off ended, an endpoint resumed. Claims are never run twice at once. */
+  /** A webhook changed (resumed, updated, paused): its holder looks again, and due endpoints are claimed. */
   wake(): void {
+    this.wokenEpoch = ++this.epoch;
+    this.endLingering();
+    this.claim();
+  }
+
+  /** The event hub read new events: holders of those applications read on, idle endpoints with work are claimed. */
+  eventsRead(events: readonly EventRow[]): void {
+    const applications = new Set(events.map((event) => event.applicationId));
+    this.epoch++;
+    for (const id of applications) this.readEpoch.set(id, this.epoch);
+    this.endLingering(applications);
+    this.claim();
+  }
+
+  private wokenSince(applicationId: string, epoch: number): boolean {
+    return this.wokenEpoch > epoch || (this.readEpoch.get(applicationId) ?? 0) > epoch;
+  }
+
+  /** Leases due endpoints up to the concurrency; claims never run twice at once, a request meanwhile runs one more. */
+  private claim(): void {
     if (!this.started || this.stopping) return;
     if (this.claiming) {
       this.claimAgain = true;
@@ -149,12 +186,12 @@ export class WebhookDeliverer {
       .catch((error) => this.options.logger.warn({ err: error }, 'claiming webhooks failed; retrying on the next poll'))
       .finally(() => {
         this.claiming = null;
-        if (this.claimAgain) this.wake();
+        if (this.claimAgain) this.claim();
       });
   }
 
   private tick(): void {
-    this.wake();
+    this.claim();
     const days = this.options.config.deliveryRetentionDays;
     if (days > 0 && Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();
@@ -175,93 +212,131 @@ export class WebhookDeliverer {
       // The local deadline is counted from before the claim was sent, so it ends no later than the row's.
       const deadline = performance.now() + leaseMs;
       const step = Math.min(free, CLAIM_STEP);
+      const epoch = this.epoch;
       const claimed = await store.claimDue(this.db, this.owner, token, leaseMs, step);
-      for (const row of claimed) this.active.set(row.id, this.work(row, token, deadline));
+      for (const held of claimed) this.active.set(held.row.id, this.work(held, token, deadline, epoch));
       if (claimed.length < step && !this.claimAgain) return;
     }
   }
 
-  private async work(claimed: WebhookRow, token: string, deadline: number): Promise<void> {
+  private async work(claimed: store.Held, token: string, deadline: number, readAtEpoch: number): Promise<void> {
     const lease = { token, deadline };
-    let row = claimed;
+    let { row, head } = claimed;
+    let epoch = readAtEpoch;
     let held = true;
     let failed = false;
+    let idleSince: number | null = null;
     try {
       while (!this.stopping && row.status === 'ACTIVE') {
-        const access = await this.ownerAccess(row);
-        if ('problem' in access) {
-          await this.pause(row, token, 'OWNER_LOST_ACCESS', access.problem);
-          break;
-        }
-        const secrets = this.secretsOf(row);
-        if ('problem' in secrets) {
-          await this.pause(row, token, 'SECRET_UNREADABLE', secrets.problem);
-          break;
-        }
-        const batchSize = this.options.batchSize ?? BATCH_SIZE;
-        const { rows, head } = await store.readBatch(this.db, row, eventReadable(access.viewer, access.permissions), batchSize);
-        const serialise = this.options.serialiser(access.viewer);
-        const readAt = performance.now();
-        const revision = row.revision;
-        let next: 'idle' | 'read' | 'stop' = rows.length < batchSize ? 'idle' : 'read';
-        for (const event of rows) {
-          if (this.stopping) {
-            next = 'stop';
+        let next: 'idle' | 'read' | 'stop' = 'idle';
+        if (head > row.position) {
+          const access = await this.ownerAccess(row);
+          if ('problem' in access) {
+            await this.pause(row, token, 'OWNER_LOST_ACCESS', access.problem);
             break;
           }
-          if (performance.now() - readAt > ACCESS_FRESH_MS) {
-            next = 'read';
+          const secrets = this.secretsOf(row);
+          if ('problem' in secrets) {
+            await this.pause(row, token, 'SECRET_UNREADABLE', secrets.problem);
             break;
           }
-          const kept = await this.keepLease(row, lease);
-          if (!kept) {
-            held = false;
-            break;
-          }
-          row = kept;
-          if (row.status === 'ACTIVE' && row.revision === revision) {
-            const delivered = await this.attempt(row, lease, event, serialise, secrets.secrets);
-            if (!delivered) {
+          const batchSize = this.options.batchSize ?? BATCH_SIZE;
+          const events = await store.readBatch(this.db, row, eventReadable(access.viewer, access.permissions), batchSize, head);
+          const serialise = this.options.serialiser(access.viewer);
+          const readAt = performance.now();
+          const revision = row.revision;
+          if (events.length === batchSize) next = 'read';
+          for (const event of events) {
+            if (this.stopping) {
+              next = 'stop';
+              break;
+            }
+            if (performance.now() - readAt > ACCESS_FRESH_MS) {
+              next = 'read';
+              break;
+            }
+            const kept = await this.keepLease(row, lease);
+            if (!kept) {
               held = false;
               break;
             }
-            row = delivered;
-          }
-          // Paused meanwhile, or changed (URL, filter, secret): this batch was read under the old settings.
-          if (row.status !== 'ACTIVE') {
-            next = 'stop';
-            break;
-          }
-          if (row.revision !== revision) {
-            next = 'read';
-            break;
+            row = kept;
+            if (row.status === 'ACTIVE' && row.revision === revision) {
+              const delivered = await this.attempt(row, lease, event, serialise, secrets.secrets);
+              if (!delivered) {
+                held = false;
+                break;
+              }
+              row = delivered;
+            }
+            // Paused meanwhile, or changed (URL, filter, secret): this batch was read under the old settings.
+            if (row.status !== 'ACTIVE') {
+              next = 'stop';
+              break;
+            }
+            if (row.revision !== revision) {
+              next = 'read';
+              break;
+            }
           }
         }
         if (!held || next === 'stop') break;
         if (next === 'idle') {
-          const position = Math.max(row.position, head);
-          if (await store.releaseIfIdle(this.db, row, token, position)) {
-            held = false;
-            break;
+          // Caught up with `head`: events up to it were delivered or are not for this endpoint.
+          row = { ...row, position: Math.max(row.position, head) };
+          idleSince ??= performance.now();
+          const lingered = performance.now() - idleSince;
+          if (lingered >= LINGER_MS || this.stopping) {
+            if (await store.releaseIfIdle(this.db, row, token, row.position)) {
+              held = false;
+              break;
+            }
+            idleSince = null;
+          } else if (!this.wokenSince(row.applicationId, epoch)) {
+            await this.linger(row.applicationId, LINGER_MS - lingered);
           }
-          row = { ...row, position };
+        } else {
+          idleSince = null;
         }
+        // Every batch starts from the stored endpoint, so a pause or a change is seen before anything is sent.
+        epoch = this.epoch;
         const renewed = await this.renew(row, lease);
         if (!renewed) {
           held = false;
           break;
         }
-        row = renewed;
+        ({ row, head } = renewed);
       }
     } catch (error) {
       failed = true;
       this.options.logger.warn({ err: error, webhookId: row.id }, 'webhook delivery stopped by an error; retrying on the next poll');
     } finally {
       if (held) await store.release(this.db, row, token).catch(() => {});
-      this.active.delete(claimed.id);
+      this.active.delete(claimed.row.id);
       // After an error, wait for the poll: retrying at once could spin on a persistent fault.
-      if (!failed) this.wake();
+      if (!failed) this.claim();
     }
+  }
+
+  /** Waits until events of the application were read, a general wake-up, the stop, or `ms`. */
+  private linger(applicationId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.lingering.get(applicationId);
+      if (!waiters) this.lingering.set(applicationId, (waiters = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        waiters!.delete(done);
+        if (waiters!.size === 0 && this.lingering.get(applicationId) === waiters) this.lingering.delete(applicationId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+    });
+  }
+
+  private endLingering(applicationIds?: Iterable<string>): void {
+    const ids = applicationIds ? [...applicationIds] : [...this.lingering.keys()];
+    for (const id of ids) for (const done of [...(this.lingering.get(id) ?? [])]) done();
   }
 
   /** One attempt at the event at the cursor. Answers the endpoint as it is now, or null when it was given up (failure, lost lease). */
@@ -311,10 +386,10 @@ export class WebhookDeliverer {
   /** Renews the lease if the next attempt could outlast it; the endpoint as stored, or null when the lease is lost. */
   private async keepLease(row: WebhookRow, lease: { token: string; deadline: number }): Promise<WebhookRow | null> {
     if (performance.now() + this.options.config.timeoutMs + LEASE_MARGIN_MS < lease.deadline) return row;
-    return this.renew(row, lease);
+    return (await this.renew(row, lease))?.row ?? null;
   }
 
-  private async renew(row: WebhookRow, lease: { token: string; deadline: number }): Promise<WebhookRow | null> {
+  private async renew(row: WebhookRow, lease: { token: string; deadline: number }): Promise<store.Held | null> {
     const before = performance.now();
     const renewed = await store.renewLease(this.db, row, lease.token, this.options.config.leaseMs);
     if (renewed) lease.deadline = before + this.options.config.leaseMs;
@@ -324,7 +399,7 @@ export class WebhookDeliverer {
   private wakeIn(ms: number): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.wake();
+      this.claim();
     }, ms + 10);
     timer.unref();
     this.timers.add(timer);

@@ -3,10 +3,9 @@
 // lost its lease (it stalled past `lease_expires_at` and another instance claimed the row)
 // changes nothing. Claims use FOR UPDATE SKIP LOCKED, so instances claiming at once never
 // get the same endpoint. An attempt's log row and its effect on the endpoint are one statement.
-import { and, asc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { eventTable, webhookDeliveryTable, webhookTable } from '../db/schema.ts';
-import { lastPosition } from '../domain/events.ts';
 import type { EventRow } from '../events/log.ts';
 
 export type WebhookRow = typeof webhookTable.$inferSelect;
@@ -25,11 +24,27 @@ const hasWork = () => sql`exists (select 1 from ${eventTable} e
     and (${webhookTable.types} is null or e.type = any(${webhookTable.types}))
     and (${webhookTable.sessionId} is null or e.session_id = ${webhookTable.sessionId}))`;
 
+/** An endpoint as stored, and the end of the event log when it was read. */
+export interface Held {
+  row: WebhookRow;
+  head: number;
+}
+
+/**
+ * The row and, in the same statement, the end of the log: positions become visible in order
+ * (src/events/log.ts), so a later read of `position <= head` misses nothing up to it.
+ */
+const withHead = { ...getColumns(webhookTable), head: sql<number>`(select coalesce(max(${eventTable.position}), 0) from ${eventTable})`.mapWith(Number) };
+
+function held({ head, ...row }: WebhookRow & { head: number }): Held {
+  return { row, head };
+}
+
 /**
  * Leases up to `limit` active endpoints that have work and no live holder, and are not waiting
  * out a back-off; least recently served first. One statement.
  */
-export async function claimDue(db: Database, owner: string, token: string, leaseMs: number, limit: number): Promise<WebhookRow[]> {
+export async function claimDue(db: Database, owner: string, token: string, leaseMs: number, limit: number): Promise<Held[]> {
   const due = db
     .select({ id: webhookTable.id })
     .from(webhookTable)
@@ -44,32 +59,34 @@ export async function claimDue(db: Database, owner: string, token: string, lease
     .orderBy(sql`${webhookTable.leaseExpiresAt} asc nulls first`, asc(webhookTable.seq))
     .limit(limit)
     .for('update', { skipLocked: true });
-  return db
+  const claimed = await db
     .update(webhookTable)
     .set({ leaseOwner: owner, leaseToken: token, leaseExpiresAt: inMs(leaseMs) })
     .where(and(inArray(webhookTable.id, due), leaseFree()))
-    .returning();
+    .returning(withHead);
+  return claimed.map(held);
 }
 
-/** Extends the lease and stores the cursor the holder reached; null when the lease is lost (or the endpoint gone). */
-export async function renewLease(db: Database, row: WebhookRow, token: string, leaseMs: number): Promise<WebhookRow | null> {
+/**
+ * Extends the lease and stores the cursor the holder reached; answers the endpoint as stored
+ * now (paused? changed?) with the end of the log, or null when the lease is lost (or the endpoint gone).
+ */
+export async function renewLease(db: Database, row: WebhookRow, token: string, leaseMs: number): Promise<Held | null> {
   const [renewed] = await db
     .update(webhookTable)
     .set({ leaseExpiresAt: inMs(leaseMs), position: sql`greatest(${webhookTable.position}, ${row.position})` })
     .where(and(eq(webhookTable.id, row.id), eq(webhookTable.leaseToken, token)))
-    .returning();
-  return renewed ?? null;
+    .returning(withHead);
+  return renewed ? held(renewed) : null;
 }
 
 /**
- * The next events for the endpoint, in position order: after its cursor, taken by its filter
- * and readable under `readable` (the owner's access, src/domain/events.ts), at most `limit`.
- * `head` is the end of the log when the read started: positions become visible in order
- * (src/events/log.ts), so a short page means every event up to `head` has been considered.
+ * The next events for the endpoint, in position order: after its cursor and up to `head`,
+ * taken by its filter and readable under `readable` (the owner's access, src/domain/events.ts),
+ * at most `limit`. A short page means every event up to `head` has been considered.
  */
-export async function readBatch(db: Database, row: WebhookRow, readable: SQL, limit: number): Promise<{ rows: EventRow[]; head: number }> {
-  const head = await lastPosition(db);
-  if (head <= row.position) return { rows: [], head };
+export async function readBatch(db: Database, row: WebhookRow, readable: SQL, limit: number, head: number): Promise<EventRow[]> {
+  if (head <= row.position) return [];
   const conditions = [
     eq(eventTable.applicationId, row.applicationId),
     gt(eventTable.position, row.position),
@@ -78,13 +95,12 @@ export async function readBatch(db: Database, row: WebhookRow, readable: SQL, li
   ];
   if (row.types?.length) conditions.push(inArray(eventTable.type, row.types));
   if (row.sessionId) conditions.push(eq(eventTable.sessionId, row.sessionId));
-  const rows = await db
+  return db
     .select()
     .from(eventTable)
     .where(and(...conditions))
     .orderBy(asc(eventTable.position))
     .limit(limit);
-  return { rows, head };
 }
 
 /** Logs an attempt and applies `change` to the endpoint, if `token` still holds it. One statement. */
