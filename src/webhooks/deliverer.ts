@@ -21,29 +21,31 @@
 // WEBHOOK_MAX_ATTEMPTS the endpoint is paused with the reason. Events behind it wait: order
 // is never given up for progress.
 //
-// Wake-ups: the live event hub calls `wake()` whenever it read new events (so deliveries
+// Wake-ups: the live event hub calls `eventsRead()` whenever it read new events (so deliveries
 // follow the same NOTIFY/Redis signals as subscriptions), a timer fires when a back-off ends,
-// and a poll every `pollMs` picks up retries and expired leases of other instances.
+// and a poll every `pollMs` picks up retries and expired leases of other instances. A holder
+// that caught up lingers a second for more (lingering.ts) before it gives the endpoint up.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Permission } from '../auth/permissions.ts';
-import { toViewer, type Viewer } from '../auth/viewer.ts';
+import type { Viewer } from '../auth/viewer.ts';
 import type { WebhookConfig } from '../config.ts';
 import type { Database, DatabaseHandle } from '../db/client.ts';
-import { eventTable, userTable } from '../db/schema.ts';
-import { isUuid, loadPermissions } from '../domain/access.ts';
+import { eventTable } from '../db/schema.ts';
+import { isUuid } from '../domain/access.ts';
 import { DomainError, ErrorCode, notFound } from '../domain/errors.ts';
 import { eventReadable } from '../domain/events.ts';
 import { requireWebhook } from '../domain/webhooks.ts';
 import { backgroundDatabase } from '../events/background-db.ts';
 import type { EventRow } from '../events/log.ts';
+import { backoffMs, deliveryRecord, ownerAccess, signingSecrets } from './endpoint.ts';
+import { Lingering } from './lingering.ts';
 import { countAttempt, type WebhookMetrics } from './metrics.ts';
 import { SecretBox } from './secrets.ts';
 import { WebhookSender, type AttemptResult } from './send.ts';
 import * as store from './store.ts';
-import type { DeliveryRow, NewDelivery, WebhookRow } from './store.ts';
+import type { DeliveryRow, WebhookRow } from './store.ts';
 
 /** Makes the request body of an event, as the GraphQL `Event` type serialises it for `owner`. */
 export type EventSerialiser = (owner: Viewer) => (event: EventRow) => Promise<string>;
@@ -71,21 +73,12 @@ const ACCESS_FRESH_MS = 2000;
 const LINGER_MS = 1000;
 /** Room left on a lease beyond one attempt's timeout before the holder renews it. */
 const LEASE_MARGIN_MS = 1000;
-const MAX_BACKOFF_MS = 3600_000;
 /**
  * Endpoints leased per claim statement. One: instances woken by the same event then claim in
  * turns, so endpoints spread over the instances instead of going to whichever woke first.
  */
 const CLAIM_STEP = 1;
 const PRUNE_EVERY_MS = 3600_000;
-
-type Access = { viewer: Viewer; permissions: Set<Permission> } | { problem: string };
-
-/** The delay before retry number `failures` (1 after the first failure): base × 4^(n-1), at most an hour, with jitter of up to half. */
-export function backoffMs(baseMs: number, failures: number, random = Math.random()): number {
-  const full = Math.min(MAX_BACKOFF_MS, baseMs * 4 ** Math.max(0, failures - 1));
-  return Math.round(full * (0.5 + random / 2));
-}
 
 export class WebhookDeliverer {
   /** Names this instance in `webhook.lease_owner`: host, process id and a random part. */
@@ -95,17 +88,7 @@ export class WebhookDeliverer {
   private readonly sender: WebhookSender;
   private readonly active = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Holders that caught up and wait a little for more events of their application before giving the endpoint up. */
-  private readonly lingering = new Map<string, Set<() => void>>();
-  /**
-   * Wake-ups count up `epoch`; `readEpoch` keeps, per application, the epoch of the last read of
-   * its events and `wokenEpoch` that of the last general wake-up. A holder notes the epoch
-   * before it reads the end of the log and lingers only if nothing came since: a wake-up
-   * between its read and its lingering is not lost.
-   */
-  private epoch = 0;
-  private readonly readEpoch = new Map<string, number>();
-  private wokenEpoch = 0;
+  private readonly lingering = new Lingering();
   private poller: NodeJS.Timeout | null = null;
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
@@ -144,7 +127,7 @@ export class WebhookDeliverer {
     if (this.poller) clearInterval(this.poller);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.endLingering();
+    this.lingering.wakeAll();
     await this.claiming?.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -157,22 +140,14 @@ export class WebhookDeliverer {
 
   /** A webhook changed (resumed, updated, paused): its holder looks again, and due endpoints are claimed. */
   wake(): void {
-    this.wokenEpoch = ++this.epoch;
-    this.endLingering();
+    this.lingering.wakeAll();
     this.claim();
   }
 
   /** The event hub read new events: holders of those applications read on, idle endpoints with work are claimed. */
   eventsRead(events: readonly EventRow[]): void {
-    const applications = new Set(events.map((event) => event.applicationId));
-    this.epoch++;
-    for (const id of applications) this.readEpoch.set(id, this.epoch);
-    this.endLingering(applications);
+    this.lingering.eventsRead(new Set(events.map((event) => event.applicationId)));
     this.claim();
-  }
-
-  private wokenSince(applicationId: string, epoch: number): boolean {
-    return this.wokenEpoch > epoch || (this.readEpoch.get(applicationId) ?? 0) > epoch;
   }
 
   /** Leases due endpoints up to the concurrency; claims never run twice at once, a request meanwhile runs one more. */
@@ -212,7 +187,7 @@ export class WebhookDeliverer {
       // The local deadline is counted from before the claim was sent, so it ends no later than the row's.
       const deadline = performance.now() + leaseMs;
       const step = Math.min(free, CLAIM_STEP);
-      const epoch = this.epoch;
+      const epoch = this.lingering.epoch;
       const claimed = await store.claimDue(this.db, this.owner, token, leaseMs, step);
       for (const held of claimed) this.active.set(held.row.id, this.work(held, token, deadline, epoch));
       if (claimed.length < step && !this.claimAgain) return;
@@ -230,12 +205,12 @@ export class WebhookDeliverer {
       while (!this.stopping && row.status === 'ACTIVE') {
         let next: 'idle' | 'read' | 'stop' = 'idle';
         if (head > row.position) {
-          const access = await this.ownerAccess(row);
+          const access = await ownerAccess(this.db, row);
           if ('problem' in access) {
             await this.pause(row, token, 'OWNER_LOST_ACCESS', access.problem);
             break;
           }
-          const secrets = this.secretsOf(row);
+          const secrets = signingSecrets(this.box, row);
           if ('problem' in secrets) {
             await this.pause(row, token, 'SECRET_UNREADABLE', secrets.problem);
             break;
@@ -292,14 +267,14 @@ export class WebhookDeliverer {
               break;
             }
             idleSince = null;
-          } else if (!this.wokenSince(row.applicationId, epoch)) {
-            await this.linger(row.applicationId, LINGER_MS - lingered);
+          } else {
+            await this.lingering.wait(row.applicationId, epoch, LINGER_MS - lingered);
           }
         } else {
           idleSince = null;
         }
         // Every batch starts from the stored endpoint, so a pause or a change is seen before anything is sent.
-        epoch = this.epoch;
+        epoch = this.lingering.epoch;
         const renewed = await this.renew(row, lease);
         if (!renewed) {
           held = false;
@@ -316,27 +291,6 @@ export class WebhookDeliverer {
       // After an error, wait for the poll: retrying at once could spin on a persistent fault.
       if (!failed) this.claim();
     }
-  }
-
-  /** Waits until events of the application were read, a general wake-up, the stop, or `ms`. */
-  private linger(applicationId: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.lingering.get(applicationId);
-      if (!waiters) this.lingering.set(applicationId, (waiters = new Set()));
-      const done = () => {
-        clearTimeout(timer);
-        waiters!.delete(done);
-        if (waiters!.size === 0 && this.lingering.get(applicationId) === waiters) this.lingering.delete(applicationId);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      waiters.add(done);
-    });
-  }
-
-  private endLingering(applicationIds?: Iterable<string>): void {
-    const ids = applicationIds ? [...applicationIds] : [...this.lingering.keys()];
-    for (const id of ids) for (const done of [...(this.lingering.get(id) ?? [])]) done();
   }
 
   /** One attempt at the event at the cursor. Answers the endpoint as it is now, or null when it was given up (failure, lost lease). */
@@ -410,47 +364,15 @@ export class WebhookDeliverer {
     this.options.logger.warn({ webhookId: row.id, reason, message }, 'webhook paused');
   }
 
-  /** The owner and its permissions now; a problem when it may no longer read the application or manage its webhooks. */
-  private async ownerAccess(row: WebhookRow): Promise<Access> {
-    const takeOver = 'set its url to take it over';
-    const [user] = row.ownerId ? await this.db.select().from(userTable).where(eq(userTable.id, row.ownerId)) : [];
-    if (!user) return { problem: `The webhook's owner no longer exists; ${takeOver}` };
-    const viewer = toViewer(user);
-    const permissions = await loadPermissions(this.db, viewer, row.applicationId);
-    if (!permissions?.has('application:read') || !permissions.has('application:webhooks:manage')) {
-      return { problem: `Its owner (${user.username}) may no longer read the application or manage its webhooks; ${takeOver}` };
-    }
-    return { viewer, permissions };
-  }
-
-  /** The secrets to sign with: the current one, and the previous one during its grace period. */
-  private secretsOf(row: WebhookRow): { secrets: string[] } | { problem: string } {
-    const current = this.box.open(row.secret, row.id);
-    if ('error' in current) {
-      return {
-        problem:
-          current.error === 'KEY_CHANGED'
-            ? 'The secret was sealed with another WEBHOOK_SECRET_KEY (or JWT_SECRET); rotate the secret, then resume'
-            : 'The stored secret is damaged; rotate the secret, then resume',
-      };
-    }
-    const secrets = [current.secret];
-    if (row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now()) {
-      const previous = this.box.open(row.previousSecret, row.id);
-      if ('secret' in previous) secrets.push(previous.secret);
-    }
-    return { secrets };
-  }
-
   /**
    * Sends one event again, now, outside the ordered stream (the cursor does not move), if the
    * owner may read it and the filter takes it; logged as a redelivery. Answers the log row.
    */
   async redeliver(applicationId: string, webhookId: string, eventId: string): Promise<DeliveryRow> {
     const row = await requireWebhook(this.db, applicationId, webhookId);
-    const access = await this.ownerAccess(row);
+    const access = await ownerAccess(this.db, row);
     if ('problem' in access) throw new DomainError(ErrorCode.FAILED_PRECONDITION, access.problem, { reason: 'OWNER_LOST_ACCESS' });
-    const secrets = this.secretsOf(row);
+    const secrets = signingSecrets(this.box, row);
     if ('problem' in secrets) throw new DomainError(ErrorCode.FAILED_PRECONDITION, secrets.problem, { reason: 'SECRET_UNREADABLE' });
     const conditions = [eq(eventTable.applicationId, applicationId), eventReadable(access.viewer, access.permissions)];
     if (row.types?.length) conditions.push(inArray(eventTable.type, row.types));
@@ -463,20 +385,3 @@ export class WebhookDeliverer {
   }
 }
 
-function deliveryRecord(instance: string, webhookId: string, event: EventRow, attempt: number, result: AttemptResult, redelivery: boolean): NewDelivery {
-  return {
-    instance,
-    webhookId,
-    eventId: event.id,
-    eventPosition: event.position,
-    eventType: event.type,
-    attempt,
-    redelivery,
-    status: result.ok ? 'SUCCEEDED' : 'FAILED',
-    statusCode: result.statusCode,
-    durationMs: result.durationMs,
-    error: result.error,
-    response: result.response,
-    createdAt: result.startedAt,
-  };
-}
