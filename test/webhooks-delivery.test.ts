@@ -114,6 +114,24 @@ describe('webhook delivery', () => {
     expect(log.every((d) => d.status === 'SUCCEEDED')).toBe(true);
   });
 
+  it('costs a fixed number of statements per batch of events, and one per attempt', async () => {
+    const { app, session, rx, webhook } = await setup();
+    const vars = { a: app.id, w: webhook.id };
+    dataOf(await gw.gql(`mutation($a: ID!, $w: ID!) { pauseWebhook(applicationId: $a, webhookId: $w) { id } }`, vars));
+    await emit(gw, app.id, session, 60);
+    const deliverer = gw.server.services.webhooks;
+    const before = deliverer.statements;
+    const started = Date.now();
+    dataOf(await gw.gql(`mutation($a: ID!, $w: ID!) { resumeWebhook(applicationId: $a, webhookId: $w) { id } }`, vars));
+    await rx.until(60);
+    const used = deliverer.statements - before;
+    // 60 attempts; the claim, the owner, its permissions and the events of the batch; one claim
+    // per second of polling; a few for holders of earlier tests that the resume woke.
+    const polls = Math.ceil((Date.now() - started) / 1000) + 1;
+    expect(used).toBeGreaterThanOrEqual(60);
+    expect(used).toBeLessThanOrEqual(60 + 4 + polls + 6);
+  });
+
   it('filters by event types and by session', async () => {
     const app = await createApplication(gw);
     const one = await createSession(gw, app.id);

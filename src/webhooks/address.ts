@@ -110,10 +110,15 @@ export async function checkWebhookUrl(raw: string, allowPrivate: boolean, field 
   return url.href;
 }
 
+/** The addresses of a name; none when it does not resolve within 2 s (delivery will report it). */
 function resolveAll(hostname: string): Promise<string[]> {
-  return new Promise((resolve) =>
-    dnsLookup(hostname, { all: true }, (error, addresses) => resolve(error ? [] : addresses.map((a) => a.address))),
-  );
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve([]), 2000);
+    dnsLookup(hostname, { all: true }, (error, addresses) => {
+      clearTimeout(timer);
+      resolve(error ? [] : addresses.map((a) => a.address));
+    });
+  });
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;

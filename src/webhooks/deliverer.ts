@@ -95,9 +95,10 @@ export class WebhookDeliverer {
   private started = false;
   private stopping = false;
   private lastPrune = 0;
+  private readonly sent = { count: 0 };
 
   constructor(private readonly options: WebhookDelivererOptions) {
-    this.db = backgroundDatabase(options.database);
+    this.db = backgroundDatabase(options.database, this.sent);
     this.box = new SecretBox(options.config.secretKey);
     this.sender = new WebhookSender({ timeoutMs: options.config.timeoutMs, allowPrivate: options.config.allowPrivate });
   }
@@ -105,6 +106,11 @@ export class WebhookDeliverer {
   /** Seals and opens webhook secrets (the domain seals new ones with it). */
   get secretBox(): SecretBox {
     return this.box;
+  }
+
+  /** Statements the deliverer sent (tests check that a batch costs a fixed number of them). */
+  get statements(): number {
+    return this.sent.count;
   }
 
   /** Endpoints this instance is delivering right now. */
