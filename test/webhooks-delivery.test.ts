@@ -182,6 +182,7 @@ describe('webhook delivery', () => {
     const { app, session, rx, webhook } = await setup();
     const [first, second] = await emit(gw, app.id, session, 2);
     await rx.until(2);
+    await until(async () => (await webhookState(gw, app.id, webhook.id)).lag === 0);
     const cursor = (await webhookState(gw, app.id, webhook.id)).cursor;
     const again = dataOf(await gw.gql(REDELIVER, { a: app.id, w: webhook.id, e: first })).redeliverWebhookEvent;
     expect(again).toMatchObject({ eventId: first, redelivery: true, status: 'SUCCEEDED', statusCode: 200, attempt: 1 });
