@@ -79,6 +79,15 @@ const LEASE_MARGIN_MS = 1000;
  */
 const CLAIM_STEP = 1;
 const PRUNE_EVERY_MS = 3600_000;
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/** The SQLSTATE of a database error, through Drizzle's wrapping. */
+function causeCode(error: unknown): string | undefined {
+  for (let current = error as { code?: unknown; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+    if (typeof current.code === 'string') return current.code;
+  }
+  return undefined;
+}
 
 export class WebhookDeliverer {
   /** Names this instance in `webhook.lease_owner`: host, process id and a random part. */
@@ -290,7 +299,9 @@ export class WebhookDeliverer {
       }
     } catch (error) {
       failed = true;
-      this.options.logger.warn({ err: error, webhookId: row.id }, 'webhook delivery stopped by an error; retrying on the next poll');
+      // Deleted while its attempt was in flight: the log row has no webhook to belong to any more.
+      if (causeCode(error) === FOREIGN_KEY_VIOLATION) this.options.logger.debug({ webhookId: row.id }, 'webhook deleted during delivery');
+      else this.options.logger.warn({ err: error, webhookId: row.id }, 'webhook delivery stopped by an error; retrying on the next poll');
     } finally {
       if (held) await store.release(this.db, row, token).catch(() => {});
       this.active.delete(claimed.row.id);
