@@ -48,6 +48,25 @@ export interface Config {
   s3: S3Config | null;
   /** How long SIGTERM/SIGINT waits for in-flight requests before closing what is left. */
   shutdownTimeoutMs: number;
+  webhooks: WebhookConfig;
+}
+
+/** Event delivery to webhooks (src/webhooks/). */
+export interface WebhookConfig {
+  /** Attempts at one event before the endpoint is paused. */
+  maxAttempts: number;
+  /** Bound of one attempt: connect, request, answer. */
+  timeoutMs: number;
+  /** Delay before the first retry; each further retry waits 4 times longer (at most an hour), with jitter. */
+  backoffMs: number;
+  /** How long an instance owns an endpoint without renewing; a crashed instance's endpoints move on after it. */
+  leaseMs: number;
+  /** Allow private, loopback and link-local receivers (tests, on-premise). */
+  allowPrivate: boolean;
+  /** Key material the webhook secrets are encrypted with (JWT_SECRET unless set). */
+  secretKey: string;
+  /** Days the delivery log is kept; 0 keeps it forever. */
+  deliveryRetentionDays: number;
 }
 
 export interface S3Config {
@@ -156,6 +175,26 @@ function s3Config(env: Env): S3Config | null {
   };
 }
 
+function webhookConfig(env: Env, jwtSecret: string): WebhookConfig {
+  const timeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 5 * 60_000);
+  const leaseMs = integer(env, 'WEBHOOK_LEASE_MS', 30_000, 1000, 60 * 60_000);
+  // The owner renews its lease before an attempt that could outlast it, so it must fit one attempt and a renewal.
+  if (leaseMs < timeoutMs + 2000) {
+    throw new ConfigError(`WEBHOOK_LEASE_MS must be at least WEBHOOK_TIMEOUT_MS + 2000 (${timeoutMs + 2000}), got "${leaseMs}"`);
+  }
+  const secretKey = env.WEBHOOK_SECRET_KEY || jwtSecret;
+  if (secretKey.length < 32) throw new ConfigError('WEBHOOK_SECRET_KEY must be at least 32 characters');
+  return {
+    maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+    timeoutMs,
+    backoffMs: integer(env, 'WEBHOOK_BACKOFF_MS', 1000, 1, 60 * 60_000),
+    leaseMs,
+    allowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    secretKey,
+    deliveryRetentionDays: integer(env, 'WEBHOOK_DELIVERY_RETENTION_DAYS', 7, 0, 3650),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development';
   const production = nodeEnv === 'production';
@@ -210,5 +249,6 @@ export function loadConfig(env: Env = process.env): Config {
     demo,
     s3: s3Config(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 10 * 60_000),
+    webhooks: webhookConfig(env, jwtSecret),
   };
 }

@@ -29,6 +29,11 @@ import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from 
 import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
 import type { Services } from './services.ts';
 import { createStorage } from './storage/index.ts';
+import { webhookLag } from './domain/webhooks.ts';
+import { backgroundDatabase } from './events/background-db.ts';
+import { webhookEventSerialiser } from './graphql/webhooks/payload.ts';
+import { WebhookDeliverer } from './webhooks/deliverer.ts';
+import { createWebhookMetrics } from './webhooks/metrics.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -72,6 +77,14 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const access = new AccessRegistry({ recheckMs: config.accessRecheckMs, logger });
+  // Webhook delivery wakes whenever the hub has read new events; bodies are serialised by the schema.
+  const webhooks = new WebhookDeliverer({
+    database,
+    logger,
+    config: config.webhooks,
+    metrics: createWebhookMetrics(metrics.registry, () => webhookLag(backgroundDatabase(database), null)),
+    serialiser: (owner) => serialiseEvents(owner),
+  });
   const events = new EventHub({
     database,
     access,
@@ -80,10 +93,12 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     redisUrl: config.redisUrl,
     bufferSize: config.subscriptionBufferEvents,
     pollIntervalMs: config.eventPollMs,
+    onRead: (rows) => webhooks.eventsRead(rows),
   });
   const auth = new Authenticator(config, access, () => events.database, logger);
-  const services: Services = { logger, metrics, access, auth, events, storage: countingUploads(createStorage(config), metrics) };
+  const services: Services = { logger, metrics, access, auth, events, webhooks, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };
+  const serialiseEvents = webhookEventSerialiser({ ...base, db: backgroundDatabase(database) });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -191,6 +206,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         );
       });
       await events.start();
+      webhooks.start();
       const ws = (webSocket = createGraphQLWebSocket({
         yoga,
         base,
@@ -219,11 +235,14 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       if (!server || !drain) return;
       const current = server;
       const closed = new Promise<void>((resolve) => current.close(() => resolve()));
+      // Webhook attempts in flight finish while requests drain; then every lease is given up.
+      const webhooksStopped = webhooks.stop();
       const cut = await drain.finish(current, timeoutMs);
       if (cut > 0) logger.warn({ requests: cut, timeoutMs }, 'shutdown: requests still running after the timeout are cut');
       // WebSocket clients get 1001 (going away) and resume from their cursor elsewhere.
       await webSocket?.close();
       webSocket = null;
+      await webhooksStopped;
       await events.stop();
       for (const closer of closers) {
         try {

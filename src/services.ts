@@ -5,6 +5,7 @@ import type { AccessRegistry } from './access/registry.ts';
 import type { EventHub } from './events/hub.ts';
 import type { GatewayMetrics } from './http/observability.ts';
 import type { BlobStorage } from './storage/types.ts';
+import type { WebhookDeliverer } from './webhooks/deliverer.ts';
 
 export interface Services {
   logger: Logger;
@@ -17,4 +18,6 @@ export interface Services {
   events: EventHub;
   /** Where media bytes live (local directory or S3-compatible). */
   storage: BlobStorage;
+  /** Delivery of the event log to webhooks. */
+  webhooks: WebhookDeliverer;
 }

@@ -5,6 +5,8 @@ export const PERMISSIONS = [
   'application:read',
   'application:update',
   'application:media:manage',
+  // Not a child of application:read: webhook URLs and delivery logs are for integrators only.
+  'application:webhooks:manage',
   'role:manage',
   'session:create',
   'session:read:any',

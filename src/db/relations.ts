@@ -23,6 +23,7 @@ export const relations = defineRelations(schema, (r) => ({
     roles: r.many.roleTable({ from: r.applicationTable.id, to: r.roleTable.applicationId }),
     sessions: r.many.sessionTable({ from: r.applicationTable.id, to: r.sessionTable.applicationId }),
     media: r.many.mediaTable({ from: r.applicationTable.id, to: r.mediaTable.applicationId }),
+    webhooks: r.many.webhookTable({ from: r.applicationTable.id, to: r.webhookTable.applicationId }),
   },
   roleTable: {
     application: r.one.applicationTable({
@@ -52,6 +53,13 @@ export const relations = defineRelations(schema, (r) => ({
   },
   annotationTable: {
     media: r.one.mediaTable({ from: r.annotationTable.mediaId, to: r.mediaTable.id, optional: false }),
+  },
+  webhookTable: {
+    application: r.one.applicationTable({ from: r.webhookTable.applicationId, to: r.applicationTable.id, optional: false }),
+    deliveries: r.many.webhookDeliveryTable({ from: r.webhookTable.id, to: r.webhookDeliveryTable.webhookId }),
+  },
+  webhookDeliveryTable: {
+    webhook: r.one.webhookTable({ from: r.webhookDeliveryTable.webhookId, to: r.webhookTable.id, optional: false }),
   },
 }));
 

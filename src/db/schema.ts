@@ -235,3 +235,82 @@ export const eventTable = pgTable(
     index('event_session_position_idx').on(t.sessionId, t.position),
   ],
 );
+
+// ---------------------------------------------------------------- webhooks (src/webhooks/)
+
+/**
+ * An endpoint that receives the events of one application by HTTP POST, in position order.
+ * `position` is its cursor into the event log; `lease_*` says which instance delivers it now
+ * (one at a time, cluster-wide); `attempts`/`next_attempt_at` hold the back-off of the event
+ * at the cursor. Secrets are AES-GCM encrypted (src/webhooks/secrets.ts): signing needs them.
+ */
+export const webhookTable = pgTable(
+  'webhook',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    applicationId: uuid('application_id')
+      .notNull()
+      .references(() => applicationTable.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    /** Event types delivered; null: every type. */
+    types: text('types').array(),
+    sessionId: uuid('session_id').references(() => sessionTable.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['ACTIVE', 'PAUSED'] }).notNull().default('ACTIVE'),
+    pauseReason: text('pause_reason', {
+      enum: ['PAUSED_BY_USER', 'DELIVERY_FAILED', 'OWNER_LOST_ACCESS', 'SECRET_UNREADABLE'],
+    }),
+    pauseMessage: text('pause_message'),
+    pausedAt: timestamp('paused_at', { withTimezone: true }),
+    secret: text('secret').notNull(),
+    /** The secret before the last rotation, still signing until `previous_secret_expires_at`. */
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    /** Whose read access filters the events: the creator, then whoever last changed the URL. */
+    ownerId: uuid('owner_id').references(() => userTable.id, { onDelete: 'set null' }),
+    position: bigint('position', { mode: 'number' }).notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /** Bumped by every change, so a deliverer notices that its batch was read under old settings. */
+    revision: integer('revision').notNull().default(1),
+    leaseOwner: text('lease_owner'),
+    leaseToken: uuid('lease_token'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    modifiedBy: uuid('modified_by'),
+    modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('webhook_application_seq_idx').on(t.applicationId, t.seq)],
+);
+
+/** One delivery attempt (or redelivery) of one event to one webhook. */
+export const webhookDeliveryTable = pgTable(
+  'webhook_delivery',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhookTable.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id').notNull(),
+    eventPosition: bigint('event_position', { mode: 'number' }).notNull(),
+    eventType: text('event_type').notNull(),
+    /** 1 for the first attempt at this event, counting up through retries. */
+    attempt: integer('attempt').notNull(),
+    redelivery: boolean('redelivery').notNull().default(false),
+    status: text('status', { enum: ['SUCCEEDED', 'FAILED'] }).notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+    /** The first bytes of the receiver's answer. */
+    response: text('response'),
+    /** The gateway instance that made the attempt (its `webhook.lease_owner`), for operators. */
+    instance: text('instance'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('webhook_delivery_webhook_seq_idx').on(t.webhookId, t.seq),
+    index('webhook_delivery_webhook_status_seq_idx').on(t.webhookId, t.status, t.seq),
+  ],
+);

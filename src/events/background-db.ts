@@ -6,8 +6,10 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { Database, DatabaseHandle } from '../db/client.ts';
 import { relations } from '../db/relations.ts';
 
-export function backgroundDatabase(handle: DatabaseHandle): Database {
-  if (handle.sql) return drizzlePostgres({ client: handle.sql, relations }) as unknown as Database;
-  if (handle.pglite) return drizzlePglite({ client: handle.pglite, relations }) as unknown as Database;
+/** `statements`, when given, counts what this view sends (for tests of a background worker's cost). */
+export function backgroundDatabase(handle: DatabaseHandle, statements?: { count: number }): Database {
+  const logger = statements ? { logQuery: () => void statements.count++ } : undefined;
+  if (handle.sql) return drizzlePostgres({ client: handle.sql, relations, logger }) as unknown as Database;
+  if (handle.pglite) return drizzlePglite({ client: handle.pglite, relations, logger }) as unknown as Database;
   return handle.db;
 }

@@ -65,6 +65,8 @@ export interface EventHubOptions {
   accessTtlMs?: number;
   /** Where the LISTEN connection goes (its options are copied); the database's own pool by default. */
   listenVia?: postgres.Sql | null;
+  /** Called after each batch of new events is dispatched (webhook delivery wakes on it). */
+  onRead?: (events: readonly EventRow[]) => void;
 }
 
 export interface SubscribeInput {
@@ -346,6 +348,7 @@ export class EventHub {
       }
     }
     this.head = rows[rows.length - 1]!.position;
+    this.options.onRead?.(rows);
   }
 
   private async readPage(filter: EventFilter, position: number, limit: number): Promise<EventRow[]> {

@@ -12,6 +12,8 @@ import './events/subscriptions.ts';
 import './media/types.ts';
 import './media/mutations.ts';
 import './media/fields.ts';
+import './webhooks/types.ts';
+import './webhooks/mutations.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
