@@ -1,6 +1,6 @@
 // npm run bench -- reads [--seconds 10] [--connections 16] [--viewer admin|manager|participant]:
 // the frontend's nested read (N: 50 sessions × participants × application name × 5 media with
-// title) and the single read (S: one session by id), the queries of ../shared/perf. Prints, per
+// title) and the single read (S: one session by id; `--query N` or `--query S` loads one alone), the queries of ../shared/perf. Prints, per
 // query: SQL statements per request for each viewer (counted in-process, warm), then req/s,
 // p50/p99 and the gateway's CPU per request under a closed-loop load against the gateway run
 // as `npm start` runs it. A quick regression check; ../shared/perf/run.sh is the judge (it
@@ -30,6 +30,8 @@ const arg = (name: string, fallback: string) => {
 const SECONDS = Number(arg('seconds', '10'));
 const CONNECTIONS = Number(arg('connections', '16'));
 const VIEWER = arg('viewer', 'admin');
+/** Which reads to load: `N`, `S` or both (`--query N` profiles one alone). */
+const QUERIES = arg('query', 'N,S').split(',');
 /** A directory for V8 CPU profiles of the gateway under load (`--profile DIR`). */
 const PROFILE = arg('profile', '');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -84,7 +86,7 @@ async function seedAndCount() {
   const variables = { N: { a: app.id, first: 50, media: 5 }, S: { a: app.id, s: sessions[144] } };
   const counts: Record<string, Record<string, number>> = { N: {}, S: {} };
   for (const [name, token] of Object.entries(tokens)) {
-    for (const [query, text] of [['N', N], ['S', S]] as const) {
+    for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
       await gql(text, variables[query], token);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const before = database.handle.statements.count;
@@ -117,7 +119,7 @@ async function startChild(dataDir: string) {
   const port = await freePort();
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH!, ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EVENT_POLL_MS: '0' },
+    env: { PATH: process.env.PATH!, ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EVENT_POLL_MS: '0' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -165,7 +167,7 @@ try {
   const { child, url } = await startChild(dataDir);
   try {
     console.log(`viewer: ${VIEWER}, ${CONNECTIONS} connections, ${SECONDS} s per query, PostgreSQL`);
-    for (const [query, text] of [['N', N], ['S', S]] as const) {
+    for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
       const body = JSON.stringify({ query: text, variables: variables[query] });
       await load(url, token, body, Math.min(3, SECONDS));
       const ticksBefore = cpuTicks(child.pid!);
