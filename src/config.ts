@@ -219,6 +219,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== null && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters');
   }
+  const accessTokenTtlSeconds = integer(env, 'ACCESS_TOKEN_TTL', 15 * 60, 1);
+  const refreshTokenTtlSeconds = integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1);
+  // A revoked login is remembered while its refresh tokens have not expired: its access tokens must not outlive them.
+  if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
+    throw new ConfigError(`REFRESH_TOKEN_TTL must be at least ACCESS_TOKEN_TTL (${accessTokenTtlSeconds}), got "${refreshTokenTtlSeconds}"`);
+  }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host,
@@ -241,8 +247,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 2 * 1024 * 1024, 1024),
     maxAnnotationBytes: integer(env, 'MAX_ANNOTATION_BYTES', 256 * 1024, 1),
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 15 * 60, 1),
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1),
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     corsOrigins: corsOrigins(env, production),

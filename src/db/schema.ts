@@ -72,7 +72,11 @@ export const refreshTokenTable = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index('refresh_token_family_idx').on(t.familyId)],
+  (t) => [
+    index('refresh_token_family_idx').on(t.familyId),
+    // Every principal load lists the user's revoked logins: revocations are rare, the index small.
+    index('refresh_token_revoked_user_idx').on(t.userId).where(sql`${t.revokedAt} is not null`),
+  ],
 );
 
 export const applicationTable = pgTable('application', {

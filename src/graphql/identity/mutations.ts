@@ -27,10 +27,11 @@ builder.mutationFields((t) => ({
   }),
   refreshToken: t.field({
     type: AuthTokens,
-    description: 'Trades a refresh token for new tokens. Each refresh token works once; reuse revokes the login.',
+    description:
+      'Trades a refresh token for new tokens. Each refresh token works once; reuse revokes the login: its refresh tokens and its access tokens stop at once, also on open event streams.',
     skipTypeScopes: true,
     args: { refreshToken: t.arg.string({ required: true, description: 'The refresh token from login or a refresh.' }) },
-    resolve: (_root, args, ctx) => refresh(ctx.db, ctx.config, args.refreshToken),
+    resolve: (_root, args, ctx) => refresh(ctx.db, ctx.config, args.refreshToken, () => accessChanged(ctx)),
   }),
   createUser: t.drizzleField({
     type: User,
