@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { LoginThrottleSettings } from './auth/login-throttle.ts';
 
 export class ConfigError extends Error {}
 
@@ -39,6 +40,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   signedUrlTtlSeconds: number;
+  /** Login throttling (src/auth/login-throttle.ts): failed logins counted per username and client address, and per address. */
+  loginThrottle: LoginThrottleSettings;
   /** Origin prefixed to signed media URLs (PUBLIC_URL); null: the address the server listens on. */
   publicUrl: string | null;
   /** Origins whose pages may call the API and read media (CORS_ORIGINS): '*' (without credentials) or a list, empty for none. */
@@ -250,6 +253,12 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),
+    loginThrottle: {
+      maxFailures: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1_000_000),
+      failureWindowSeconds: integer(env, 'LOGIN_FAILURE_WINDOW', 15 * 60, 1, 365 * 24 * 3600),
+      maxFailuresPerAddress: integer(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
+      addressWindowSeconds: 24 * 3600,
+    },
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     corsOrigins: corsOrigins(env, production),
     demo,

@@ -79,6 +79,17 @@ export const refreshTokenTable = pgTable(
   ],
 );
 
+/**
+ * Failed-login counters shared by every instance on one PostgreSQL server when there is no
+ * Redis (rate-limiter-flexible's Drizzle store: key, points, expire). Keys hold a hash of the
+ * username and the client address.
+ */
+export const loginThrottleTable = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: timestamp('expire', { withTimezone: true }),
+});
+
 export const applicationTable = pgTable('application', {
   id: uuid('id').primaryKey().defaultRandom(),
   seq: seq(),

@@ -90,6 +90,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
           clientTimestamp: param(ctx.connectionParams, 'clientTimestamp'),
           requestId: randomUUID(),
           transport: 'ws',
+          clientAddress: ctx.extra.request.socket.remoteAddress ?? null,
         });
         if (!context.viewer) {
           const message = context.authError?.message ?? 'invalid token';
