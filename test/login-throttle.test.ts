@@ -48,7 +48,7 @@ function expectRateLimited(response: GraphQLResponse, maxSeconds: number) {
 describe('login throttling on one instance', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startGateway({ LOGIN_MAX_FAILURES_PER_ADDRESS: '12' });
+    gw = await startGateway({ LOGIN_MAX_FAILURES_PER_ADDRESS: '12' }); // per address: each test uses its own 127.0.0.x
   });
   afterAll(() => gw?.stop());
 
@@ -81,6 +81,15 @@ describe('login throttling on one instance', () => {
     expectRateLimited(await loginFrom(gw, c.username, PASSWORD, address), 24 * 3600);
     expectRateLimited(await loginFrom(gw, b.username, PASSWORD, address), 24 * 3600);
     expect(dataOf(await loginFrom(gw, c.username, PASSWORD, '127.0.0.5')).login.accessToken).toBeTruthy();
+  });
+
+  it('parallel attempts cannot pass the bound: of 20 at once, 5 get their password checked', async () => {
+    const user = await createUser(gw, { password: PASSWORD });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => loginFrom(gw, user.username, 'wrong password', '127.0.0.7')));
+    const codes = answers.map((answer) => codesOf(answer)[0]);
+    expect(codes.filter((code) => code === 'UNAUTHENTICATED')).toHaveLength(5);
+    expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(15);
+    expectRateLimited(await loginFrom(gw, user.username, PASSWORD, '127.0.0.7'), 15 * 60);
   });
 
   it('counts IPv4-mapped addresses as IPv4 and IPv6 per /64', () => {

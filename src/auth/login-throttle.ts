@@ -3,7 +3,9 @@
 // LOGIN_FAILURE_WINDOW, default 5 per 15 minutes; a successful login resets it) and one per
 // client address (LOGIN_MAX_FAILURES_PER_ADDRESS per day, default 100). Once either is at its
 // bound, every login attempt it covers is refused with RATE_LIMITED and `retryAfter` (seconds)
-// before the password is looked at, so a correct password does not get through either.
+// before the password is looked at, so a correct password does not get through either. The
+// example reads the counters and writes them after the password check; here an attempt counts
+// first and is given back when it succeeds, so concurrent attempts cannot pass the bound.
 //
 // Where the counts live: Redis when REDIS_URL is set, else the `login_throttle` table when the
 // database is a PostgreSQL server (both shared by every instance), else (embedded PGlite, one
@@ -85,35 +87,46 @@ export class LoginThrottle {
 
   /**
    * Runs `attempt` (the password check) unless this username and address are over a bound:
-   * then RATE_LIMITED. A failure (`attempt` throws UNAUTHENTICATED) is counted on both
-   * counters; a success clears the username-and-address one.
+   * then RATE_LIMITED. Each attempt counts as a failure on both counters BEFORE the password
+   * is checked (one atomic increment each), so parallel attempts cannot slip past the bound
+   * between a read and a write; a success then clears the username-and-address counter and
+   * gives its point back to the address, and an attempt that could not be decided (anything
+   * but UNAUTHENTICATED) gives both back.
    */
   async guard<T>(username: string, address: string | null | undefined, attempt: () => Promise<T>): Promise<T> {
     const client = addressKey(address);
     const pair = `${usernameKey(username)}:${client}`;
-    const [pairCount, addressCount] = await Promise.all([this.byUserAndAddress.get(pair), this.byAddress.get(client)]);
-    const blocked = [
-      { count: addressCount, max: this.settings.maxFailuresPerAddress },
-      { count: pairCount, max: this.settings.maxFailures },
-    ].filter(({ count, max }) => count !== null && count.consumedPoints >= max);
-    if (blocked.length > 0) throw rateLimited(Math.max(...blocked.map(({ count }) => count!.msBeforeNext)));
+    // A refused attempt is no failure: the address is counted only once the pair let it through,
+    // and the pair gets its point back when the address refuses.
+    const pairOver = await overBound(this.byUserAndAddress.consume(pair));
+    if (pairOver !== null) throw rateLimited(pairOver);
+    const addressOver = await overBound(this.byAddress.consume(client));
+    if (addressOver !== null) {
+      await this.byUserAndAddress.reward(pair);
+      throw rateLimited(addressOver);
+    }
     let result: T;
     try {
       result = await attempt();
     } catch (error) {
-      if (error instanceof DomainError && error.code === ErrorCode.UNAUTHENTICATED) await this.failed(pair, client);
+      if (!(error instanceof DomainError && error.code === ErrorCode.UNAUTHENTICATED)) {
+        await Promise.all([this.byUserAndAddress.reward(pair), this.byAddress.reward(client)]);
+      }
       throw error;
     }
-    if (pairCount !== null && pairCount.consumedPoints > 0) await this.byUserAndAddress.delete(pair);
+    await Promise.all([this.byUserAndAddress.delete(pair), this.byAddress.reward(client)]);
     return result;
   }
+}
 
-  private async failed(pair: string, client: string): Promise<void> {
-    // Past the bound the store rejects with the counter (a RateLimiterRes): that is still a count.
-    const counted = (promise: Promise<unknown>) => promise.catch((outcome: unknown) => {
-      if (!(outcome instanceof RateLimiterRes)) throw outcome;
-    });
-    await Promise.all([counted(this.byUserAndAddress.consume(pair)), counted(this.byAddress.consume(client))]);
+/** A consumption past the bound rejects with the counter (a RateLimiterRes): how long until it frees; null when within. */
+async function overBound(consumption: Promise<RateLimiterRes>): Promise<number | null> {
+  try {
+    await consumption;
+    return null;
+  } catch (outcome) {
+    if (outcome instanceof RateLimiterRes) return outcome.msBeforeNext;
+    throw outcome;
   }
 }
 
