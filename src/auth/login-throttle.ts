@@ -40,7 +40,8 @@ export interface LoginThrottleSettings {
   addressWindowSeconds: number;
 }
 
-export type LoginThrottleStore = { kind: 'memory' } | { kind: 'redis'; client: Redis } | { kind: 'postgres'; db: Database };
+/** Redis keys start with `namespace` (the database's name): instances of one deployment share counts, others do not. */
+export type LoginThrottleStore = { kind: 'memory' } | { kind: 'redis'; client: Redis; namespace: string } | { kind: 'postgres'; db: Database };
 
 type Limiter = RateLimiterAbstract | RateLimiterStoreAbstract;
 
@@ -75,7 +76,10 @@ export class LoginThrottle {
     const limiter = (keyPrefix: string, points: number, duration: number): Limiter => {
       const options = { keyPrefix, points, duration };
       const memory = new RateLimiterMemory(options);
-      if (store.kind === 'redis') return new RateLimiterRedis({ ...options, storeClient: store.client, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+      if (store.kind === 'redis') {
+        const keyPrefix = `skylight_login:${store.namespace}:${options.keyPrefix}`;
+        return new RateLimiterRedis({ ...options, keyPrefix, storeClient: store.client, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+      }
       if (store.kind === 'postgres') {
         return new RateLimiterDrizzle({ ...options, storeClient: store.db, schema: loginThrottleTable, insuranceLimiter: memory });
       }
@@ -133,10 +137,11 @@ async function overBound(consumption: Promise<RateLimiterRes>): Promise<number |
 /** The throttle for this configuration: Redis (REDIS_URL), else PostgreSQL (a server), else memory; `close` ends its connection. */
 export function createLoginThrottle(config: Config, database: DatabaseHandle, logger: Logger): { throttle: LoginThrottle; close(): void } {
   if (config.redisUrl) {
-    // A command that cannot be sent within a second counts in memory instead (the insurance limiter).
+    // While not connected, or when a command gets no answer within a second, attempts count in memory (the insurance limiter).
     const client = new Redis(config.redisUrl, { connectionName: 'skylight-login-throttle', maxRetriesPerRequest: 1, commandTimeout: 1000 });
     client.on('error', (error) => logger.warn({ err: error }, 'login throttle: redis error; counting in memory meanwhile'));
-    return { throttle: new LoginThrottle(config.loginThrottle, { kind: 'redis', client }), close: () => client.disconnect() };
+    const namespace = database.sql?.options.database ?? 'embedded';
+    return { throttle: new LoginThrottle(config.loginThrottle, { kind: 'redis', client, namespace }), close: () => client.disconnect() };
   }
   if (database.sql) return { throttle: new LoginThrottle(config.loginThrottle, { kind: 'postgres', db: database.db }), close: () => {} };
   return { throttle: new LoginThrottle(config.loginThrottle, { kind: 'memory' }), close: () => {} };
