@@ -69,10 +69,7 @@ export class LoginThrottle {
   private readonly byUserAndAddress: Limiter;
   private readonly byAddress: Limiter;
 
-  constructor(
-    private readonly settings: LoginThrottleSettings,
-    store: LoginThrottleStore,
-  ) {
+  constructor(settings: LoginThrottleSettings, store: LoginThrottleStore) {
     const limiter = (keyPrefix: string, points: number, duration: number): Limiter => {
       const options = { keyPrefix, points, duration };
       const memory = new RateLimiterMemory(options);
@@ -91,11 +88,11 @@ export class LoginThrottle {
 
   /**
    * Runs `attempt` (the password check) unless this username and address are over a bound:
-   * then RATE_LIMITED. Each attempt counts as a failure on both counters BEFORE the password
-   * is checked (one atomic increment each), so parallel attempts cannot slip past the bound
-   * between a read and a write; a success then clears the username-and-address counter and
-   * gives its point back to the address, and an attempt that could not be decided (anything
-   * but UNAUTHENTICATED) gives both back.
+   * then RATE_LIMITED. Each attempt counts as a failure BEFORE the password is checked (one
+   * atomic increment per counter, the pair's first), so parallel attempts cannot slip past the
+   * bound between a read and a write; a success then clears the username-and-address counter
+   * and gives its point back to the address, and an attempt that could not be decided
+   * (anything but UNAUTHENTICATED) gives both back.
    */
   async guard<T>(username: string, address: string | null | undefined, attempt: () => Promise<T>): Promise<T> {
     const client = addressKey(address);
