@@ -36,6 +36,8 @@ async function loggedIn(on = gw) {
   return { user, tokens };
 }
 
+const now = async () => dataOf(await gw.gql(`query($a: ID!) { application(applicationId: $a) { eventCursor } }`, { a: app.id })).application.eventCursor as string;
+
 /** Uses the refresh token once (fine), then again (reuse): the login is revoked. */
 async function reuse(refreshToken: string, on = gw) {
   const rotated = dataOf(await on.gql(REFRESH, { t: refreshToken }, null)).refreshToken as { accessToken: string; refreshToken: string };
@@ -82,7 +84,8 @@ describe('refresh-token reuse ends the access tokens of that login', () => {
       const { code, reason } = event as { code: number; reason: string };
       closed = { code, reason };
     });
-    const stream = subscribeWs(client, APPLICATION_EVENTS, { a: app.id });
+    // From "now", so the event below arrives even if it commits before the subscription is live.
+    const stream = subscribeWs(client, APPLICATION_EVENTS, { a: app.id, after: await now() });
     await eventually(() => gw.server.services.access.guardedStreams > 0, 'socket guarded');
     dataOf(await gw.gql(CUSTOM_EVENT, { a: app.id, s: session, data: { n: 1 } }));
     await stream.untilEvents(1);
@@ -96,7 +99,7 @@ describe('refresh-token reuse ends the access tokens of that login', () => {
 
   it('ends an SSE stream with UNAUTHENTICATED, reason TOKEN_REVOKED', async () => {
     const { tokens } = await loggedIn();
-    const stream = subscribeSse(gw, tokens.accessToken, APPLICATION_EVENTS, { a: app.id });
+    const stream = subscribeSse(gw, tokens.accessToken, APPLICATION_EVENTS, { a: app.id, after: await now() });
     await eventually(() => gw.server.services.access.guardedStreams > 0, 'stream guarded');
     dataOf(await gw.gql(CUSTOM_EVENT, { a: app.id, s: session, data: { n: 2 } }));
     await stream.untilEvents(1);
