@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { LoginThrottleSettings } from './auth/login-throttle.ts';
 
 export class ConfigError extends Error {}
 
@@ -39,6 +40,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   signedUrlTtlSeconds: number;
+  /** Login throttling (src/auth/login-throttle.ts): failed logins counted per username and client address, and per address. */
+  loginThrottle: LoginThrottleSettings;
   /** Origin prefixed to signed media URLs (PUBLIC_URL); null: the address the server listens on. */
   publicUrl: string | null;
   /** Origins whose pages may call the API and read media (CORS_ORIGINS): '*' (without credentials) or a list, empty for none. */
@@ -219,6 +222,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== null && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters');
   }
+  const accessTokenTtlSeconds = integer(env, 'ACCESS_TOKEN_TTL', 15 * 60, 1);
+  const refreshTokenTtlSeconds = integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1);
+  // A revoked login is remembered while its refresh tokens have not expired: its access tokens must not outlive them.
+  if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
+    throw new ConfigError(`REFRESH_TOKEN_TTL must be at least ACCESS_TOKEN_TTL (${accessTokenTtlSeconds}), got "${refreshTokenTtlSeconds}"`);
+  }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host,
@@ -241,9 +250,15 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 2 * 1024 * 1024, 1024),
     maxAnnotationBytes: integer(env, 'MAX_ANNOTATION_BYTES', 256 * 1024, 1),
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 15 * 60, 1),
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1),
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),
+    loginThrottle: {
+      maxFailures: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1_000_000),
+      failureWindowSeconds: integer(env, 'LOGIN_FAILURE_WINDOW', 15 * 60, 1, 365 * 24 * 3600),
+      maxFailuresPerAddress: integer(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
+      addressWindowSeconds: 24 * 3600,
+    },
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     corsOrigins: corsOrigins(env, production),
     demo,

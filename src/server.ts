@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { Authenticator } from './access/authenticate.ts';
 import { AccessRegistry } from './access/registry.ts';
+import { createLoginThrottle } from './auth/login-throttle.ts';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { usePublishAfterCommit } from './events/after-commit.ts';
@@ -96,7 +97,17 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     onRead: (rows) => webhooks.eventsRead(rows),
   });
   const auth = new Authenticator(config, access, () => events.database, logger);
-  const services: Services = { logger, metrics, access, auth, events, webhooks, storage: countingUploads(createStorage(config), metrics) };
+  const login = createLoginThrottle(config, database, logger);
+  const services: Services = {
+    logger,
+    metrics,
+    access,
+    auth,
+    loginThrottle: login.throttle,
+    events,
+    webhooks,
+    storage: countingUploads(createStorage(config), metrics),
+  };
   const base: ContextBase = { db: database.db, config, services };
   const serialiseEvents = webhookEventSerialiser({ ...base, db: backgroundDatabase(database) });
 
@@ -121,6 +132,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         authorization: initial.request.headers.get('authorization'),
         clientTimestamp: initial.request.headers.get('x-client-timestamp'),
         requestId: initial.request.headers.get('x-request-id'),
+        clientAddress: (initial as { req?: IncomingMessage }).req?.socket?.remoteAddress ?? null,
       }),
     plugins: [
       useSpecErrorCodes(),
@@ -244,6 +256,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       webSocket = null;
       await webhooksStopped;
       await events.stop();
+      login.close();
       for (const closer of closers) {
         try {
           await closer();

@@ -2,7 +2,8 @@
 // principal and the credential a long-lived stream keeps re-checking. In the steady state this
 // costs no statement: JWTs are verified in memory, API tokens and principals come from the
 // registry's memory (at most ACCESS_RECHECK_MS old, dropped on an access signal). A miss costs
-// one statement, the token and the principal together. `lastUsedAt` of an API token is written
+// one statement, the token and the principal together. An access JWT whose login was revoked
+// (refresh-token reuse) is refused from the same principal (`revokedLogins`), at no extra cost. `lastUsedAt` of an API token is written
 // at most once a minute per token, off the request path.
 import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -11,7 +12,7 @@ import { hashSecret, looksLikeJwt, verifyAccessToken } from '../auth/tokens.ts';
 import type { Executor } from '../db/client.ts';
 import { DomainError, ErrorCode, unauthenticated } from '../domain/errors.ts';
 import { findPrincipal, type Principal } from './principal.ts';
-import type { AccessRegistry, Credential } from './registry.ts';
+import { LOGIN_REVOKED, loginRevoked, type AccessRegistry, type Credential } from './registry.ts';
 
 export const BUILTIN_ADMIN_USERNAME = 'admin';
 
@@ -42,6 +43,11 @@ export function bearerToken(header: string | null | undefined): string | null | 
 
 const refused = (message = 'Invalid token'): Authentication => ({ viewer: null, credential: null, error: unauthenticated(message) });
 const EXPIRED = 'TOKEN_EXPIRED';
+const revoked = (): Authentication => ({
+  viewer: null,
+  credential: null,
+  error: new DomainError(ErrorCode.UNAUTHENTICATED, LOGIN_REVOKED, { reason: 'TOKEN_REVOKED' }),
+});
 const expired = (): Authentication => ({
   viewer: null,
   credential: null,
@@ -68,7 +74,11 @@ export class Authenticator {
       const check = await verifyAccessToken(this.settings.jwtSecret, token);
       if ('error' in check) return check.error === 'expired' ? expired() : refused();
       const viewer = await this.registry.principal(db, check.userId);
-      return viewer ? { viewer, credential: { kind: 'jwt', userId: viewer.id, expiresAt: check.expiresAt }, error: null } : refused();
+      if (!viewer) return refused();
+      const credential: Credential = { kind: 'jwt', userId: viewer.id, expiresAt: check.expiresAt, loginId: check.loginId };
+      // The login's revocation comes with the principal (same statement, same cache): no read of its own.
+      if (loginRevoked(viewer, credential)) return revoked();
+      return { viewer, credential, error: null };
     }
     return this.apiToken(db, token);
   }

@@ -1,6 +1,7 @@
 // Who is asking, with everything the access rules need to know about them, loaded in one
 // statement: the user's flags, the groups it belongs to and its expanded permissions in every
-// application where it holds a role (admins: every application, every permission). Every rule
+// application where it holds a role (admins: every application, every permission), and the
+// logins of the user that were revoked (refresh-token reuse), which end its access JWTs. Every rule
 // in rules.ts is decided from a Principal: in memory, or as SQL with these facts as parameters,
 // so no planned query carries per-row role lookups.
 import { sql, type SQL } from 'drizzle-orm';
@@ -21,6 +22,12 @@ export interface Principal extends Viewer {
   groups: ReadonlySet<string>;
   /** Expanded permissions per application id; an application not in the map grants nothing. */
   grants: ReadonlyMap<string, ReadonlySet<Permission>>;
+  /**
+   * Logins (refresh-token families, the `sid` of access JWTs) revoked because a refresh token
+   * was used twice, among those whose refresh tokens have not expired yet: an access JWT of
+   * such a login is refused. Loaded in the same statement as the rest, cached with it.
+   */
+  revokedLogins: ReadonlySet<string>;
 }
 
 const NOTHING: ReadonlySet<Permission> = new Set();
@@ -46,6 +53,7 @@ interface PrincipalRow {
   is_integration: boolean;
   groups: string[] | string | null;
   grants: Record<string, string[]> | string | null;
+  revoked_logins: string[] | string | null;
 }
 
 /** postgres-js and PGlite parse arrays and json; be liberal about raw literals anyway. */
@@ -69,6 +77,7 @@ function toPrincipal(row: PrincipalRow): Principal {
     isIntegration: row.is_integration,
     groups: new Set(textArray(row.groups)),
     grants,
+    revokedLogins: new Set(textArray(row.revoked_logins)),
   };
 }
 
@@ -83,7 +92,9 @@ const principalColumns = sql`u.id, u.username, u.display_name, u.is_admin, u.is_
       where (rp.participant_type = 'USER' and rp.participant_id = u.id)
          or (rp.participant_type = 'GROUP' and rp.participant_id in
              (select gm.group_id from group_member gm where gm.user_id = u.id)))
-    group by r.application_id) g) end as grants`;
+    group by r.application_id) g) end as grants,
+  (select coalesce(array_agg(distinct rt.family_id::text), '{}') from refresh_token rt
+    where rt.user_id = u.id and rt.revoked_at is not null and rt.expires_at > now()) as revoked_logins`;
 
 /** Principals by user id, in one statement; users that do not exist are absent. */
 export async function loadPrincipals(db: Executor, userIds: readonly string[]): Promise<Map<string, Principal>> {

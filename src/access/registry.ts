@@ -7,8 +7,8 @@
 //
 // Long-lived streams register their credential (`guard`). At least every `recheckMs`, and soon
 // after any access signal, every registered credential is checked in a fixed number of
-// statements: an expired access JWT ends its stream as EXPIRED, a revoked API token or a
-// deleted user as REVOKED. The same pass reloads the principals of every live viewer, so what
+// statements: an expired access JWT ends its stream as EXPIRED, a revoked API token, an access
+// JWT whose login was revoked (refresh-token reuse) or a deleted user as REVOKED. The same pass reloads the principals of every live viewer, so what
 // a stream delivers next is decided with the viewer's permissions of now.
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -19,7 +19,8 @@ import { loadPrincipals, type Principal } from './principal.ts';
 export type Credential =
   | { kind: 'admin-token'; userId: string }
   | { kind: 'api-token'; userId: string; tokenId: string }
-  | { kind: 'jwt'; userId: string; expiresAt: number };
+  /** `loginId`: the JWT's `sid` (its refresh-token family); null for tokens signed before it existed. */
+  | { kind: 'jwt'; userId: string; expiresAt: number; loginId: string | null };
 
 export type StreamEnd = { reason: 'EXPIRED' | 'REVOKED'; message: string };
 
@@ -41,12 +42,19 @@ export interface AccessRegistryOptions {
   maxEntries?: number;
 }
 
+export const LOGIN_REVOKED = 'The login of this access token was revoked (a refresh token was used twice)';
+
+/** Whether the login an access JWT belongs to was revoked; JWTs without `sid` (older ones) live until they expire. */
+export function loginRevoked(principal: Principal, credential: Credential): boolean {
+  return credential.kind === 'jwt' && credential.loginId !== null && principal.revokedLogins.has(credential.loginId);
+}
+
 /** After an access signal, how soon streams are checked again (signals often come in bursts). */
 const SIGNAL_SWEEP_DELAY_MS = 50;
 
 export class AccessRegistry {
   private readonly principals = new Map<string, Cached<Principal | null>>();
-  private readonly loading = new Map<string, Promise<Principal | null>>();
+  private readonly loading = new Map<string, { generation: number; promise: Promise<Principal | null> }>();
   private readonly tokens = new Map<string, Cached<{ tokenId: string; userId: string }>>();
   private readonly holders = new Set<StreamHolder>();
   private generation = 0;
@@ -116,19 +124,24 @@ export class AccessRegistry {
   principal(db: Executor, userId: string): Promise<Principal | null> {
     const cached = this.principals.get(userId);
     if (this.fresh(cached)) return Promise.resolve(cached!.value);
-    let pending = this.loading.get(userId);
-    if (!pending) {
-      const generation = this.generation;
-      pending = loadPrincipals(db, [userId])
+    // A load started before an access signal may have read what the signal replaced: do not join it.
+    const pending = this.loading.get(userId);
+    if (pending && pending.generation === this.generation) return pending.promise;
+    const generation = this.generation;
+    const entry = {
+      generation,
+      promise: loadPrincipals(db, [userId])
         .then((found) => {
           const principal = found.get(userId) ?? null;
           this.remember(this.principals, userId, principal, generation);
           return principal;
         })
-        .finally(() => this.loading.delete(userId));
-      this.loading.set(userId, pending);
-    }
-    return pending;
+        .finally(() => {
+          if (this.loading.get(userId) === entry) this.loading.delete(userId);
+        }),
+    };
+    this.loading.set(userId, entry);
+    return entry.promise;
   }
 
   /** Loads the principal again, whatever is in memory (a denial double-checks with this). */
@@ -217,8 +230,10 @@ export class AccessRegistry {
     for (const holder of holders) {
       if (!this.holders.has(holder)) continue;
       const { credential } = holder;
+      const principal = principals.get(credential.userId);
       let end: StreamEnd | null = null;
-      if (!principals.has(credential.userId)) end = { reason: 'REVOKED', message: 'The user no longer exists' };
+      if (!principal) end = { reason: 'REVOKED', message: 'The user no longer exists' };
+      else if (credential.kind === 'jwt' && loginRevoked(principal, credential)) end = { reason: 'REVOKED', message: LOGIN_REVOKED };
       else if (credential.kind === 'api-token' && !liveTokens.has(credential.tokenId)) {
         end = { reason: 'REVOKED', message: 'The API token was revoked' };
       } else if (credential.kind === 'jwt' && credential.expiresAt <= now) {

@@ -1,5 +1,7 @@
 // Bearer secrets. API tokens and refresh tokens are random and stored only as sha256;
-// access tokens are HS256 JWTs whose `sub` is the user id.
+// access tokens are HS256 JWTs whose `sub` is the user id and whose `sid` is the login they
+// belong to (the refresh-token family): when that login is revoked, its access tokens stop too.
+// Tokens signed before `sid` existed have none and are accepted until they expire.
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 
@@ -14,8 +16,8 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-export async function signAccessToken(secret: string, userId: string, ttlSeconds: number): Promise<string> {
-  return new SignJWT({})
+export async function signAccessToken(secret: string, userId: string, ttlSeconds: number, loginId: string): Promise<string> {
+  return new SignJWT({ sid: loginId })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setIssuedAt()
@@ -24,7 +26,7 @@ export async function signAccessToken(secret: string, userId: string, ttlSeconds
     .sign(new TextEncoder().encode(secret));
 }
 
-export type AccessTokenCheck = { userId: string; expiresAt: number } | { error: 'expired' | 'invalid' };
+export type AccessTokenCheck = { userId: string; expiresAt: number; loginId: string | null } | { error: 'expired' | 'invalid' };
 
 export async function verifyAccessToken(secret: string, token: string): Promise<AccessTokenCheck> {
   try {
@@ -32,9 +34,9 @@ export async function verifyAccessToken(secret: string, token: string): Promise<
       algorithms: ['HS256'],
       issuer: 'skylight-gateway',
     });
-    return typeof payload.sub === 'string' && typeof payload.exp === 'number'
-      ? { userId: payload.sub, expiresAt: payload.exp * 1000 }
-      : { error: 'invalid' };
+    if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return { error: 'invalid' };
+    if (payload.sid !== undefined && typeof payload.sid !== 'string') return { error: 'invalid' };
+    return { userId: payload.sub, expiresAt: payload.exp * 1000, loginId: payload.sid ?? null };
   } catch (error) {
     return { error: error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
   }

@@ -72,8 +72,23 @@ export const refreshTokenTable = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index('refresh_token_family_idx').on(t.familyId)],
+  (t) => [
+    index('refresh_token_family_idx').on(t.familyId),
+    // Every principal load lists the user's revoked logins: revocations are rare, the index small.
+    index('refresh_token_revoked_user_idx').on(t.userId).where(sql`${t.revokedAt} is not null`),
+  ],
 );
+
+/**
+ * Failed-login counters shared by every instance on one PostgreSQL server when there is no
+ * Redis (rate-limiter-flexible's Drizzle store: key, points, expire). Keys hold a hash of the
+ * username and the client address.
+ */
+export const loginThrottleTable = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: timestamp('expire', { withTimezone: true }),
+});
 
 export const applicationTable = pgTable('application', {
   id: uuid('id').primaryKey().defaultRandom(),

@@ -1,6 +1,6 @@
 // Reading the event log: pages of stored history in cursor order, only what the viewer may
 // read (`rules.eventReadable`, the same rule live delivery decides in memory).
-import { and, asc, eq, getColumns, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getColumns, gt, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Principal } from '../access/principal.ts';
 import { rules } from '../access/rules.ts';
 import type { Executor } from '../db/client.ts';
@@ -31,6 +31,31 @@ export async function positionAfter(db: Executor, cursor: string | null | undefi
   return cursor == null || cursor === '' ? 0 : cursorPosition(db, cursor, field);
 }
 
+/**
+ * The positions of a page's `after` and `before` cursors (absent: the start of the log, no
+ * upper bound), each BAD_USER_INPUT naming its argument when malformed or past the end of the
+ * log; checked against the end of the log in at most one statement whatever is given.
+ */
+export async function pageBounds(
+  db: Executor,
+  after: string | null | undefined,
+  before: string | null | undefined,
+): Promise<{ afterPosition: number; beforePosition: number | null }> {
+  const decode = (cursor: string | null | undefined, field: string) => {
+    if (cursor == null || cursor === '') return null;
+    const position = decodeEventCursor(cursor);
+    if (position === null) throw badInput(field, 'Malformed cursor');
+    return position;
+  };
+  const afterPosition = decode(after, 'after');
+  const beforePosition = decode(before, 'before');
+  const highest = Math.max(afterPosition ?? 0, beforePosition ?? 0);
+  if (highest > 0 && highest > (await lastPosition(db))) {
+    throw badInput(highest === afterPosition ? 'after' : 'before', 'Unknown cursor');
+  }
+  return { afterPosition: afterPosition ?? 0, beforePosition };
+}
+
 /** SQL condition on the event log: the events the principal may read. */
 export function eventReadable(principal: Principal): SQL {
   return rules.eventReadable.sql(principal, eventTable);
@@ -41,29 +66,35 @@ export interface EventPageQuery {
   sessionId?: string | null;
   types?: readonly EventType[] | null;
   afterPosition: number;
+  /** Only events before this position (null: no bound). */
+  beforePosition?: number | null;
+  /** `last`: the newest `limit` events of the range, newest first (the caller turns them around). */
+  fromEnd?: boolean;
   /** Rows to read; the caller asks one more than it shows to know whether more follow. */
   limit: number;
   readable: SQL;
 }
 
-export async function readEvents(db: Executor, query: EventPageQuery): Promise<EventRow[]> {
-  const conditions = [
-    eq(eventTable.applicationId, query.applicationId),
-    gt(eventTable.position, query.afterPosition),
-    query.readable,
-  ];
-  if (query.sessionId) conditions.push(eq(eventTable.sessionId, query.sessionId));
+function rangeConditions(query: Pick<EventPageQuery, 'afterPosition' | 'beforePosition' | 'types' | 'readable'>): SQL[] {
+  const conditions = [gt(eventTable.position, query.afterPosition), query.readable];
+  if (query.beforePosition != null) conditions.push(lt(eventTable.position, query.beforePosition));
   if (query.types?.length) conditions.push(inArray(eventTable.type, [...query.types]));
+  return conditions;
+}
+
+export async function readEvents(db: Executor, query: EventPageQuery): Promise<EventRow[]> {
+  const conditions = [eq(eventTable.applicationId, query.applicationId), ...rangeConditions(query)];
+  if (query.sessionId) conditions.push(eq(eventTable.sessionId, query.sessionId));
   return db
     .select()
     .from(eventTable)
     .where(and(...conditions))
-    .orderBy(asc(eventTable.position))
+    .orderBy(query.fromEnd ? desc(eventTable.position) : asc(eventTable.position))
     .limit(query.limit);
 }
 
 /**
- * The first `limit` readable events of each of many sessions, in one statement (a window over
+ * The first (`fromEnd`: the last, newest first) `limit` readable events of each of many sessions, in one statement (a window over
  * the sessions' events), so a list of sessions with their histories costs a fixed number of
  * statements.
  */
@@ -71,17 +102,21 @@ export async function readSessionsEvents(
   db: Executor,
   query: Omit<EventPageQuery, 'sessionId' | 'applicationId'> & { sessionIds: string[] },
 ): Promise<Map<string, EventRow[]>> {
-  const conditions = [inArray(eventTable.sessionId, query.sessionIds), gt(eventTable.position, query.afterPosition), query.readable];
-  if (query.types?.length) conditions.push(inArray(eventTable.type, [...query.types]));
+  const conditions = [inArray(eventTable.sessionId, query.sessionIds), ...rangeConditions(query)];
+  const order = query.fromEnd ? sql`desc` : sql`asc`;
   const ranked = db
     .select({
       ...getColumns(eventTable),
-      rank: sql<number>`row_number() over (partition by ${eventTable.sessionId} order by ${eventTable.position})`.as('rank'),
+      rank: sql<number>`row_number() over (partition by ${eventTable.sessionId} order by ${eventTable.position} ${order})`.as('rank'),
     })
     .from(eventTable)
     .where(and(...conditions))
     .as('ranked');
-  const rows = await db.select().from(ranked).where(lte(ranked.rank, query.limit)).orderBy(asc(ranked.position));
+  const rows = await db
+    .select()
+    .from(ranked)
+    .where(lte(ranked.rank, query.limit))
+    .orderBy(query.fromEnd ? desc(ranked.position) : asc(ranked.position));
   const bySession = new Map<string, EventRow[]>();
   for (const { rank: _rank, ...row } of rows) {
     const list = bySession.get(row.sessionId!) ?? [];

@@ -1,6 +1,8 @@
 // Password login and refresh-token rotation (SPEC 1). A refresh token works once; using it
 // again means it was stolen or replayed, so its whole family (every token rotated from the
-// same login) is revoked.
+// same login) is revoked, and with it the access tokens of that login (their `sid` is the
+// family id): `onLoginRevoked` then runs after commit, so the caller can announce the access
+// signal and every instance drops what it cached of the user.
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { burnPasswordCheck, verifyPassword } from '../auth/passwords.ts';
@@ -31,7 +33,7 @@ async function issueTokens(db: Executor, settings: TokenSettings, userId: string
     expiresAt: new Date(Date.now() + settings.refreshTokenTtlSeconds * 1000),
   });
   return {
-    accessToken: await signAccessToken(settings.jwtSecret, userId, settings.accessTokenTtlSeconds),
+    accessToken: await signAccessToken(settings.jwtSecret, userId, settings.accessTokenTtlSeconds, familyId),
     expiresIn: settings.accessTokenTtlSeconds,
     refreshToken,
     refreshExpiresIn: settings.refreshTokenTtlSeconds,
@@ -48,7 +50,12 @@ export async function login(db: Database, settings: TokenSettings, username: str
   return issueTokens(db, settings, user.id, randomUUID());
 }
 
-export async function refresh(db: Database, settings: TokenSettings, presented: string): Promise<AuthTokens> {
+export async function refresh(
+  db: Database,
+  settings: TokenSettings,
+  presented: string,
+  onLoginRevoked: () => void | Promise<void> = () => {},
+): Promise<AuthTokens> {
   const outcome = await db.transaction(async (tx) => {
     const [token] = await tx
       .select()
@@ -66,7 +73,10 @@ export async function refresh(db: Database, settings: TokenSettings, presented: 
     await tx.update(refreshTokenTable).set({ usedAt: new Date() }).where(eq(refreshTokenTable.id, token.id));
     return issueTokens(tx, settings, token.userId, token.familyId);
   });
-  if (outcome === 'reused') throw unauthenticated('This refresh token was already used; its session is revoked');
+  if (outcome === 'reused') {
+    await onLoginRevoked();
+    throw unauthenticated('This refresh token was already used; its session is revoked');
+  }
   if (!outcome) throw unauthenticated('Invalid or expired refresh token');
   return outcome;
 }

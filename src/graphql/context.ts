@@ -21,6 +21,8 @@ export interface Context {
    * (SSE) each subscription guards its own.
    */
   transport: 'http' | 'ws';
+  /** The TCP peer of the request or socket (login throttling counts per address); X-Forwarded-For is not read. */
+  clientAddress: string | null;
   /** From the `x-client-timestamp` header, when the client gave one. */
   clientTimestamp: Date | null;
   requestId: string;

@@ -18,6 +18,8 @@ export interface RequestFacts {
   clientTimestamp?: string | null;
   requestId?: string | null;
   transport?: Context['transport'];
+  /** The socket's remote address. */
+  clientAddress?: string | null;
 }
 
 function parseTimestamp(value: string | null | undefined): Date | null {
@@ -34,6 +36,7 @@ export async function makeContext(base: ContextBase, facts: RequestFacts): Promi
     credential,
     authError: error,
     transport: facts.transport ?? 'http',
+    clientAddress: facts.clientAddress ?? null,
     clientTimestamp: parseTimestamp(facts.clientTimestamp),
     requestId: facts.requestId || requestScope.getStore()?.requestId || randomUUID(),
   };

@@ -4,7 +4,8 @@
 // expired closes the socket with 4401, refused with 4403, and no connection_init within 3 s
 // closes it with 4408. The socket's credential is re-checked for as long as it is open (see
 // src/access/registry.ts): an access JWT that expires closes it with 4401 (the client refreshes
-// and reconnects with `after`), a revoked token or a deleted user with 4403. Every operation
+// and reconnects with `after`), a revoked token, a revoked login (refresh-token reuse) or a
+// deleted user with 4403. Every operation
 // runs with the viewer as it is now. The server pings every `keepAliveMs` and drops a peer
 // that does not answer.
 import { randomUUID } from 'node:crypto';
@@ -17,6 +18,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { isExpiry } from '../access/authenticate.ts';
+import { LOGIN_REVOKED, loginRevoked } from '../access/registry.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
@@ -88,6 +90,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
           clientTimestamp: param(ctx.connectionParams, 'clientTimestamp'),
           requestId: randomUUID(),
           transport: 'ws',
+          clientAddress: ctx.extra.request.socket.remoteAddress ?? null,
         });
         if (!context.viewer) {
           const message = context.authError?.message ?? 'invalid token';
@@ -120,6 +123,10 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         if (!viewer) {
           ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: The user no longer exists');
           return [new GraphQLError('The user no longer exists', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        }
+        if (loginRevoked(viewer, credential)) {
+          ctx.extra.socket.close(CloseCode.Forbidden, reason(`Forbidden: ${LOGIN_REVOKED}`));
+          return [new GraphQLError(LOGIN_REVOKED, { extensions: { code: ErrorCode.UNAUTHENTICATED, reason: 'TOKEN_REVOKED' } })];
         }
         const context: Context = { ...connection, viewer, requestId: randomUUID() };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({

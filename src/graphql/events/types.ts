@@ -1,13 +1,16 @@
 // Event types over the rows of the event log, and the reads of its history: `events` and
-// `Session.events`. Payloads are snapshots taken in the transaction of the change.
+// `Session.events` (Relay pages: `first`/`after` from the start, `last`/`before` from the end),
+// and `Application.eventCursor`, the end of the log to subscribe from. Payloads are snapshots
+// taken in the transaction of the change.
 import { EVENT_TYPE_TABLE, EVENT_TYPES, eventGraphQLType, type EventGraphQLType } from '../../events/event-types.ts';
 import { encodeEventCursor, type EventRow, type EventType as EventTypeName } from '../../events/log.ts';
-import { eventReadable, positionAfter, readEvents, readSessionsEvents } from '../../domain/events.ts';
-import { notFound } from '../../domain/errors.ts';
+import { eventReadable, lastPosition, pageBounds, readEvents, readSessionsEvents } from '../../domain/events.ts';
+import { badInput, notFound } from '../../domain/errors.ts';
 import type { SessionSnapshot } from '../../domain/sessions.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { keyedLoader } from '../loaders.ts';
+import { Application } from '../applications/types.ts';
 import { Session } from '../sessions/types.ts';
 
 export const EventTypeEnum = builder.enumType('EventType', {
@@ -93,52 +96,81 @@ interface PageArgs {
   types?: readonly string[] | null;
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
 }
 
-const pageSize = (first: number | null | undefined) => Math.min(Math.max(first ?? DEFAULT_PAGE, 0), MAX_PAGE);
+/** `first` or `last`: between 0 and MAX_PAGE, and not both (Relay's advice); neither: the first DEFAULT_PAGE. */
+function pageShape(args: Pick<PageArgs, 'first' | 'last'>): { size: number; fromEnd: boolean } {
+  for (const field of ['first', 'last'] as const) {
+    const value = args[field];
+    if (value != null && (value < 0 || value > MAX_PAGE)) throw badInput(field, `${field} must be between 0 and ${MAX_PAGE}`);
+  }
+  if (args.first != null && args.last != null) throw badInput('last', 'Give first or last, not both');
+  return args.last != null ? { size: args.last, fromEnd: true } : { size: args.first ?? DEFAULT_PAGE, fromEnd: false };
+}
 
-/** The page's size and the reader's filter, shared by `events` and `Session.events`. */
+/** The page's shape, bounds and the reader's filter, shared by `events` and `Session.events`. */
 async function pageQuery(ctx: Context, args: PageArgs) {
+  const shape = pageShape(args);
   return {
-    first: pageSize(args.first),
+    ...shape,
+    ...(await pageBounds(ctx.db, args.after, args.before)),
     types: args.types as EventTypeName[] | null,
-    afterPosition: await positionAfter(ctx.db, args.after),
     readable: eventReadable(ctx.viewer!),
+    limit: shape.size + 1,
   };
 }
 
-/** A connection from rows read one beyond the page size. */
-function connectionOf(rows: EventRow[], first: number, after: string | null | undefined) {
-  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeEventCursor(Number(node.position)), node }));
+/**
+ * A connection, oldest first, from rows read one beyond the page size: from the start of the
+ * range (`first`), or newest first from its end (`last`, turned around here).
+ */
+function connectionOf(rows: EventRow[], shape: { size: number; fromEnd: boolean }, args: Pick<PageArgs, 'after' | 'before'>) {
+  const more = rows.length > shape.size;
+  const page = rows.slice(0, shape.size);
+  if (shape.fromEnd) page.reverse();
+  const edges = page.map((node) => ({ cursor: encodeEventCursor(Number(node.position)), node }));
   return {
     edges,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: !!after,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? after ?? null,
-    },
+    pageInfo: shape.fromEnd
+      ? {
+          hasPreviousPage: more,
+          hasNextPage: !!args.before,
+          startCursor: edges[0]?.cursor ?? args.before ?? null,
+          endCursor: edges.at(-1)?.cursor ?? args.after ?? null,
+        }
+      : {
+          hasNextPage: more,
+          hasPreviousPage: !!args.after,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? args.after ?? null,
+        },
   };
 }
 
-/** One page of readable events; one statement beyond the viewer's permissions (memoised). */
+/** One page of readable events; at most one statement beyond the viewer's permissions (memoised) and the cursor check. */
 async function eventPage(ctx: Context, args: PageArgs) {
   const page = await pageQuery(ctx, args);
-  const rows = await readEvents(ctx.db, { ...page, applicationId: args.applicationId, sessionId: args.sessionId, limit: page.first + 1 });
-  return connectionOf(rows, page.first, args.after);
+  const rows = await readEvents(ctx.db, { ...page, applicationId: args.applicationId, sessionId: args.sessionId });
+  return connectionOf(rows, page, args);
 }
 
 /** `Session.events` of every session of a request with the same arguments, in one statement. */
 async function sessionEventPage(ctx: Context, args: PageArgs & { sessionId: string }) {
-  const key = JSON.stringify([args.applicationId, args.types ?? null, args.first ?? null, args.after ?? null]);
+  const shape = pageShape(args);
+  const key = JSON.stringify([args.applicationId, args.types ?? null, args.first ?? null, args.after ?? null, args.last ?? null, args.before ?? null]);
   const load = keyedLoader(ctx, `sessionEvents:${key}`, async (sessionIds) => {
     const page = await pageQuery(ctx, args);
-    const found = await readSessionsEvents(ctx.db, { ...page, sessionIds: [...sessionIds], limit: page.first + 1 });
+    const found = await readSessionsEvents(ctx.db, { ...page, sessionIds: [...sessionIds] });
     return sessionIds.map((id) => found.get(id) ?? []);
   });
   const rows = await load.load(args.sessionId);
-  return connectionOf(rows, pageSize(args.first), args.after);
+  return connectionOf(rows, shape, args);
 }
+
+const LAST_DESCRIPTION = `How many events from the end (at most ${MAX_PAGE}): the newest ones (before \`before\` when given), still oldest first. Not with \`first\`.`;
+const BEFORE_DESCRIPTION = 'Events before this cursor (an `Event.cursor`); with `last`, pass `pageInfo.startCursor` to page back.';
 
 builder.queryField('events', (t) =>
   t.field({
@@ -150,6 +182,8 @@ builder.queryField('events', (t) =>
       types: t.arg({ type: [EventTypeEnum], description: 'Only events of these types.' }),
       first: t.arg.int({ description: `How many events (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}).` }),
       after: t.arg.string({ description: 'Events after this cursor (an `Event.cursor`).' }),
+      last: t.arg.int({ description: LAST_DESCRIPTION }),
+      before: t.arg.string({ description: BEFORE_DESCRIPTION }),
     },
     authScopes: (_root, args) =>
       args.sessionId
@@ -172,10 +206,25 @@ builder.drizzleObjectField(Session, 'events', (t) =>
       types: t.arg({ type: [EventTypeEnum], description: 'Only events of these types.' }),
       first: t.arg.int({ description: `How many events (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}).` }),
       after: t.arg.string({ description: 'Events after this cursor (an `Event.cursor`).' }),
+      last: t.arg.int({ description: LAST_DESCRIPTION }),
+      before: t.arg.string({ description: BEFORE_DESCRIPTION }),
     },
     resolve: (session, args, ctx) => {
       if (!ctx.viewer) throw notFound('Session');
       return sessionEventPage(ctx, { ...args, applicationId: session.applicationId, sessionId: session.id });
     },
+  }),
+);
+
+builder.drizzleObjectField(Application, 'eventCursor', (t) =>
+  t.string({
+    description:
+      'A cursor meaning "now": the end of the event log at the moment of asking. Pass it as `after` to `applicationEvents`, `sessionEvents` or `events` to get exactly what happens from then on, nothing earlier and nothing missed, also across a reconnect before the first event arrives.',
+    // The same for every application of a request: one statement, however many applications ask.
+    resolve: (_application, _args, ctx) =>
+      keyedLoader(ctx, 'eventCursor', async (keys) => {
+        const position = encodeEventCursor(await lastPosition(ctx.db));
+        return keys.map(() => position);
+      }).load(''),
   }),
 );

@@ -17,20 +17,23 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
 builder.mutationFields((t) => ({
   login: t.field({
     type: AuthTokens,
-    description: 'Signs in with a password; answers an access token (15 minutes) and a refresh token.',
+    description:
+      'Signs in with a password; answers an access token (15 minutes) and a refresh token. After too many failed attempts for a username from one address (or from one address in all) it answers RATE_LIMITED with `retryAfter` seconds, whatever the password.',
     skipTypeScopes: true,
     args: {
       username: t.arg.string({ required: true, description: 'The username.' }),
       password: t.arg.string({ required: true, description: 'The password.' }),
     },
-    resolve: (_root, args, ctx) => login(ctx.db, ctx.config, args.username, args.password),
+    resolve: (_root, args, ctx) =>
+      ctx.services.loginThrottle.guard(args.username, ctx.clientAddress, () => login(ctx.db, ctx.config, args.username, args.password)),
   }),
   refreshToken: t.field({
     type: AuthTokens,
-    description: 'Trades a refresh token for new tokens. Each refresh token works once; reuse revokes the login.',
+    description:
+      'Trades a refresh token for new tokens. Each refresh token works once; reuse revokes the login: its refresh tokens and its access tokens stop at once, also on open event streams.',
     skipTypeScopes: true,
     args: { refreshToken: t.arg.string({ required: true, description: 'The refresh token from login or a refresh.' }) },
-    resolve: (_root, args, ctx) => refresh(ctx.db, ctx.config, args.refreshToken),
+    resolve: (_root, args, ctx) => refresh(ctx.db, ctx.config, args.refreshToken, () => accessChanged(ctx)),
   }),
   createUser: t.drizzleField({
     type: User,

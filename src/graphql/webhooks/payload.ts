@@ -47,6 +47,7 @@ export function webhookEventSerialiser(base: ContextBase): EventSerialiser {
       authError: null,
       transport: 'http',
       clientTimestamp: null,
+      clientAddress: null,
       requestId: 'webhook-delivery',
     };
     return async (event: EventRow) => {

@@ -1,0 +1,1 @@
+CREATE INDEX "refresh_token_revoked_user_idx" ON "refresh_token" ("user_id") WHERE "revoked_at" is not null;
