@@ -32,6 +32,8 @@ export interface Config {
   /** Prometheus timing of every resolver (costly on wide reads); operation-level metrics are always on. */
   metricsResolvers: boolean;
   maxSessionDataBytes: number;
+  /** Object keys one session data patch may carry, counted at every level (MAX_PATCH_KEYS). */
+  maxPatchKeys: number;
   maxUploadBytes: number;
   maxUploadFiles: number;
   maxBodyBytes: number;
@@ -237,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessRecheckMs: integer(env, 'ACCESS_RECHECK_MS', 10_000, 100, 3_600_000),
     metricsResolvers: flag(env, 'METRICS_RESOLVERS', false),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),
+    maxPatchKeys: integer(env, 'MAX_PATCH_KEYS', 10_000, 1),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 * 1024 * 1024, 1),
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 2 * 1024 * 1024, 1024),
