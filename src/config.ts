@@ -31,6 +31,10 @@ export interface Config {
   accessRecheckMs: number;
   /** Prometheus timing of every resolver (costly on wide reads); operation-level metrics are always on. */
   metricsResolvers: boolean;
+  /** Bearer token a /metrics scrape needs (METRICS_TOKEN); null: loopback only, and not at all in production. */
+  metricsToken: string | null;
+  /** Distinct operation names (and error paths) /metrics labels keep before counting the rest as `other`. */
+  metricsOperationNames: number;
   maxSessionDataBytes: number;
   /** Object keys one session data patch may carry, counted at every level (MAX_PATCH_KEYS). */
   maxPatchKeys: number;
@@ -217,6 +221,10 @@ export function loadConfig(env: Env = process.env): Config {
     if (production) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
     jwtSecret = databaseUrl ? randomBytes(32).toString('base64url') : embeddedJwtSecret(dataDir);
   }
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  }
   const adminToken = env.ADMIN_TOKEN || null;
   if (adminToken !== null && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters');
@@ -238,6 +246,8 @@ export function loadConfig(env: Env = process.env): Config {
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0),
     accessRecheckMs: integer(env, 'ACCESS_RECHECK_MS', 10_000, 100, 3_600_000),
     metricsResolvers: flag(env, 'METRICS_RESOLVERS', false),
+    metricsToken,
+    metricsOperationNames: integer(env, 'METRICS_OPERATION_NAMES', 100, 0, 10_000),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),
     maxPatchKeys: integer(env, 'MAX_PATCH_KEYS', 10_000, 1),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 * 1024 * 1024, 1),

@@ -24,6 +24,7 @@ import { handleCors } from './http/cors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { GRAPHIQL_ASSET_PREFIX, renderGraphiQLPage, serveGraphiQLAsset } from './http/graphiql-page.ts';
 import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
+import { boundMetricLabels, metricsAccess } from './http/metrics.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
@@ -146,6 +147,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     ],
   });
 
+  // Operation names, URLs and error paths in /metrics labels come from clients: bounded.
+  boundMetricLabels(metrics.registry, config.metricsOperationNames);
+
   async function ready(res: ServerResponse) {
     try {
       await database.db.execute(sql`select 1`);
@@ -159,7 +163,12 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res);
-    if (path === '/metrics') return yoga.requestListener(req, res);
+    if (path === '/metrics') {
+      const access = metricsAccess({ token: config.metricsToken, production: config.nodeEnv === 'production' }, req);
+      if (access === 'allowed') return yoga.requestListener(req, res);
+      if (access === 'unauthorized') res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+      return sendJson(res, access === 'unauthorized' ? 401 : 404, { error: access === 'unauthorized' ? 'unauthorized' : 'not found' });
+    }
     if (config.graphiql && path.startsWith(GRAPHIQL_ASSET_PREFIX)) return serveGraphiQLAsset(req, res, path);
     const media = MEDIA_CONTENT_PATH.exec(path ?? '');
     if (media && handleCors(config.corsOrigins, req, res, ['GET', 'HEAD'])) return;
