@@ -42,6 +42,10 @@ export interface Config {
   maxUploadFiles: number;
   maxBodyBytes: number;
   maxAnnotationBytes: number;
+  /** Labels one media item may carry (MAX_LABELS_PER_MEDIA); each is 1 to 200 characters. */
+  maxLabelsPerMedia: number;
+  /** Introspection (__schema, __type) allowed; off by default in production (INTROSPECTION). */
+  introspection: boolean;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   signedUrlTtlSeconds: number;
@@ -254,6 +258,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 2 * 1024 * 1024, 1024),
     maxAnnotationBytes: integer(env, 'MAX_ANNOTATION_BYTES', 256 * 1024, 1),
+    maxLabelsPerMedia: integer(env, 'MAX_LABELS_PER_MEDIA', 100, 1, 10_000),
+    introspection: flag(env, 'INTROSPECTION', !production),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 15 * 60, 1),
     refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 30 * 24 * 3600, 1),
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),

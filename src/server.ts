@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { sql } from 'drizzle-orm';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
@@ -24,6 +25,7 @@ import { handleCors } from './http/cors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { GRAPHIQL_ASSET_PREFIX, renderGraphiQLPage, serveGraphiQLAsset } from './http/graphiql-page.ts';
 import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
+import { refuseSimplePostWithoutCsrfHeader } from './http/csrf.ts';
 import { boundMetricLabels, metricsAccess } from './http/metrics.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
@@ -125,6 +127,8 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      // INTROSPECTION (off in production): __schema and __type fail validation.
+      ...(config.introspection ? [] : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
       useCompression(),
       useUploadedOperations(),
       useOperationName(),
@@ -175,6 +179,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
     if (path === '/graphql' && handleCors(config.corsOrigins, req, res, ['GET', 'POST'])) return;
     if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
+    if (path === '/graphql' && refuseSimplePostWithoutCsrfHeader(req, res)) return;
     if (path === '/graphql') {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.maxBodyBytes) {
