@@ -1,15 +1,18 @@
 // Session data merge patch benchmark.
 //
-//   npm run bench -- patch [--keys 50000] [--old-keys 10000] [--small 10000] [--writers 8]
+//   npm run bench -- patch [--keys 50000] [--old-keys 10000] [--small 10000] [--gateway-small 2000] [--writers 8]
 //
 // 1. The database's own time (EXPLAIN ANALYZE "Execution Time") of jsonb_merge_patch on one
-//    `--keys`-key patch, onto {} and onto a document of as many keys (half replaced, a
+//    `--keys`-key patch, onto {} and onto a document of as many keys (three quarters replaced, a
 //    quarter removed), for the linear function (drizzle/*_merge_patch_linear) and, at
 //    `--old-keys`, for the jsonb_set loop it replaced (drizzle/*_merge_patch), created
 //    side by side under other names in a scratch database.
-// 2. Through a gateway (a child process, MAX_PATCH_KEYS raised to `--keys`): the `--keys`-key
-//    patch as one mutation, end to end; then `--small` one-key patches, `--writers` at once,
-//    on one session whose document grows to `--small` keys: patches per second end to end.
+// 2. `--small` one-key patches in a row onto a growing document, in the database (its own
+//    clock), for both versions.
+// 3. Through a gateway (a child process, MAX_PATCH_KEYS raised to `--keys`): the `--keys`-key
+//    patch as one mutation, end to end; then `--gateway-small` one-key patches, `--writers` at
+//    once, on one session: patches per second end to end. Each answer carries the whole merged
+//    document, so this rate falls as the document grows whatever the merge costs.
 //
 // The database is a fresh one on BENCH_DATABASE_URL (else TEST_DATABASE_URL, else the local
 // server), dropped afterwards.
@@ -30,6 +33,7 @@ function option(name: string, fallback: number): number {
 const KEYS = option('keys', 50_000);
 const OLD_KEYS = option('old-keys', 10_000);
 const SMALL = option('small', 10_000);
+const GATEWAY_SMALL = option('gateway-small', 2_000);
 const WRITERS = option('writers', 8);
 const SERVER_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const ADMIN_TOKEN = `bench-admin-${randomBytes(12).toString('hex')}`;
@@ -73,9 +77,25 @@ async function main() {
       console.log(`${`${fn}: ${keys} keys (${(bytes / 1e6).toFixed(2)} MB) onto {}`.padEnd(58)} ${onEmpty.toFixed(1).padStart(10)}`);
       console.log(`${`${fn}: ${keys} keys onto ${keys} keys`.padEnd(58)} ${onFull.toFixed(1).padStart(10)}`);
     }
+    // `--small` one-key patches in a row onto a document that grows to `--small` keys, inside
+    // the database (a plpgsql loop timing itself), for both versions.
+    await sql.unsafe(`create function bench_small(fn text, n int) returns double precision language plpgsql as $$
+      declare doc jsonb := '{}'; started timestamptz := clock_timestamp();
+      begin
+        for i in 1..n loop
+          execute format('select %I($1, $2)', fn) into doc using doc, jsonb_build_object('k' || i, i);
+        end loop;
+        return extract(epoch from clock_timestamp() - started) * 1000;
+      end $$`);
+    for (const fn of ['merge_patch_linear', 'merge_patch_jsonb_set']) {
+      if (SMALL === 0) break;
+      const [row] = await sql.unsafe(`select bench_small($1, $2) as ms`, [fn, SMALL]);
+      const ms = Number(row!.ms);
+      console.log(`${`${fn}: ${SMALL} one-key patches in a row (database time)`.padEnd(58)} ${ms.toFixed(0).padStart(10)} ms  (${((SMALL * 1000) / ms).toFixed(0)}/s)`);
+    }
     await sql.end();
 
-    if (SMALL > 0) {
+    if (GATEWAY_SMALL > 0) {
       const gateway = await startGateway({ DATABASE_URL: url.toString(), ADMIN_TOKEN, MAX_PATCH_KEYS: String(Math.max(KEYS, 10_000)) });
       try {
         const gql = (query: string, variables: Record<string, unknown>) => graphqlRequest(gateway.url, ADMIN_TOKEN, query, variables);
@@ -93,11 +113,11 @@ async function main() {
         const started = performance.now();
         await Promise.all(
           Array.from({ length: WRITERS }, async () => {
-            for (let i = next++; i < SMALL; i = next++) await gql(PATCH, { a: app, s: session, d: { [`k${i}`]: i } });
+            for (let i = next++; i < GATEWAY_SMALL; i = next++) await gql(PATCH, { a: app, s: session, d: { [`k${i}`]: i } });
           }),
         );
         const seconds = (performance.now() - started) / 1000;
-        console.log(`${`${SMALL} one-key patches, ${WRITERS} writers, through the gateway`.padEnd(58)} ${(SMALL / seconds).toFixed(0).padStart(10)} /s`);
+        console.log(`${`${GATEWAY_SMALL} one-key patches, ${WRITERS} writers, through the gateway`.padEnd(58)} ${(GATEWAY_SMALL / seconds).toFixed(0).padStart(10)} /s`);
       } finally {
         await gateway.stop();
       }
