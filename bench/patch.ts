@@ -67,15 +67,15 @@ async function main() {
       const [row] = await sql.unsafe(`explain (analyze, format json) select octet_length(${fn}(target, patch)::text) from input`);
       return (row!['QUERY PLAN'] as any)[0]['Execution Time'] as number;
     };
-    console.log(`${'one patch (database time)'.padEnd(58)} ${'ms'.padStart(10)}`);
+    console.log(`${'one patch (database time)'.padEnd(66)} ${'ms'.padStart(10)}`);
     for (const [fn, keys] of [['merge_patch_linear', KEYS], ['merge_patch_jsonb_set', OLD_KEYS]] as const) {
       if (keys === 0) continue;
       const patch = patchOf(keys, (i) => (i % 4 === 0 ? null : `v${i}`));
       const onEmpty = await executionMs(fn, {}, patch);
       const onFull = await executionMs(fn, patchOf(keys, (i) => i), patch);
       const bytes = Buffer.byteLength(JSON.stringify(patch));
-      console.log(`${`${fn}: ${keys} keys (${(bytes / 1e6).toFixed(2)} MB) onto {}`.padEnd(58)} ${onEmpty.toFixed(1).padStart(10)}`);
-      console.log(`${`${fn}: ${keys} keys onto ${keys} keys`.padEnd(58)} ${onFull.toFixed(1).padStart(10)}`);
+      console.log(`${`${fn}: ${keys} keys (${(bytes / 1e6).toFixed(2)} MB) onto {}`.padEnd(66)} ${onEmpty.toFixed(1).padStart(10)}`);
+      console.log(`${`${fn}: ${keys} keys onto ${keys} keys`.padEnd(66)} ${onFull.toFixed(1).padStart(10)}`);
     }
     // `--small` one-key patches in a row onto a document that grows to `--small` keys, inside
     // the database (a plpgsql loop timing itself), for both versions.
@@ -91,7 +91,7 @@ async function main() {
       if (SMALL === 0) break;
       const [row] = await sql.unsafe(`select bench_small($1, $2) as ms`, [fn, SMALL]);
       const ms = Number(row!.ms);
-      console.log(`${`${fn}: ${SMALL} one-key patches in a row (database time)`.padEnd(58)} ${ms.toFixed(0).padStart(10)} ms  (${((SMALL * 1000) / ms).toFixed(0)}/s)`);
+      console.log(`${`${fn}: ${SMALL} one-key patches in a row (database time)`.padEnd(66)} ${ms.toFixed(0).padStart(10)} ms  (${((SMALL * 1000) / ms).toFixed(0)}/s)`);
     }
     await sql.end();
 
@@ -108,7 +108,7 @@ async function main() {
           .createSession.id;
         const beforeBig = performance.now();
         await gql(PATCH, { a: app, s: bigSession, d: big });
-        console.log(`${`one ${KEYS}-key patch through the gateway`.padEnd(58)} ${(performance.now() - beforeBig).toFixed(0).padStart(10)} ms`);
+        console.log(`${`one ${KEYS}-key patch through the gateway`.padEnd(66)} ${(performance.now() - beforeBig).toFixed(0).padStart(10)} ms`);
         let next = 0;
         const started = performance.now();
         await Promise.all(
@@ -117,7 +117,7 @@ async function main() {
           }),
         );
         const seconds = (performance.now() - started) / 1000;
-        console.log(`${`${GATEWAY_SMALL} one-key patches, ${WRITERS} writers, through the gateway`.padEnd(58)} ${(GATEWAY_SMALL / seconds).toFixed(0).padStart(10)} /s`);
+        console.log(`${`${GATEWAY_SMALL} one-key patches, ${WRITERS} writers, through the gateway`.padEnd(66)} ${(GATEWAY_SMALL / seconds).toFixed(0).padStart(10)} /s`);
       } finally {
         await gateway.stop();
       }
