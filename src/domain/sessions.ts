@@ -192,11 +192,13 @@ export function countJsonKeys(value: unknown, limit: number): number {
   const pending: unknown[] = [value];
   while (pending.length > 0 && count <= limit) {
     const next = pending.pop();
-    if (Array.isArray(next)) pending.push(...next);
-    else if (isPlainObject(next)) {
+    if (Array.isArray(next)) {
+      for (const item of next) if (item !== null && typeof item === 'object') pending.push(item);
+    } else if (isPlainObject(next)) {
       for (const key in next) {
         count += 1;
-        pending.push(next[key]);
+        const value = next[key];
+        if (value !== null && typeof value === 'object') pending.push(value);
       }
     }
   }
