@@ -64,6 +64,14 @@ describe('bounded SVG annotations', () => {
     expect(at.svg.match(/<rect\/>/g)).toHaveLength(SVG_LIMITS.maxElements - 1);
   });
 
+  it('refuses an element with more attributes than the bound', async () => {
+    const attributes = (count: number) => Array.from({ length: count }, (_, i) => `data-a${i}="1"`).join(' ');
+    const over = `<svg xmlns="http://www.w3.org/2000/svg"><rect ${attributes(SVG_LIMITS.maxAttributes + 1)}/></svg>`;
+    expect(codesOf(await gw.gql(ADD, { m: photo.id, svg: over }))).toEqual(['BAD_USER_INPUT']);
+    const at = `<svg xmlns="http://www.w3.org/2000/svg"><rect ${attributes(SVG_LIMITS.maxAttributes)}/></svg>`;
+    expect(dataOf(await gw.gql(ADD, { m: photo.id, svg: at })).addMediaAnnotation.svg).toContain(`data-a${SVG_LIMITS.maxAttributes - 1}="1"`);
+  });
+
   it('refuses what is not well-formed XML or carries a DOCTYPE', async () => {
     for (const svg of [
       '<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>',

@@ -1,7 +1,8 @@
 // Annotation SVG, sanitised in one linear pass over a streaming XML parser (saxes): no
 // script, no event handler, no foreignObject, no style, and no reference outside the
 // document (only `#fragment` links survive). The work is bounded before anything is kept:
-// at most SVG_LIMITS.maxElements elements and SVG_LIMITS.maxDepth levels of nesting, counted
+// at most SVG_LIMITS.maxElements elements, SVG_LIMITS.maxDepth levels of nesting and
+// SVG_LIMITS.maxAttributes attributes per element, counted
 // as the parser meets them, so a hostile document is refused after at most that much work
 // (the DOMPurify-on-jsdom sanitiser this replaces took seconds on 50 KB of nested <g>; see
 // `npm run bench -- svg`). The allow-lists are DOMPurify's SVG and SVG-filter profiles.
@@ -9,7 +10,7 @@ import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { badInput, DomainError, ErrorCode } from './errors.ts';
 
 /** Bounds of one annotation (README, Security). */
-export const SVG_LIMITS = { maxElements: 5000, maxDepth: 64 };
+export const SVG_LIMITS = { maxElements: 5000, maxDepth: 64, maxAttributes: 100 };
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const XLINK_NS = 'http://www.w3.org/1999/xlink';
@@ -95,6 +96,7 @@ export function sanitizeSvg(svg: string, maxBytes: number, field = 'svg', limits
   const open: boolean[] = [];
   let dropping = 0;
   let elements = 0;
+  let attributes = 0;
   let usesXlink = false;
   const parser = new SaxesParser({ xmlns: false, position: false });
 
@@ -105,6 +107,12 @@ export function sanitizeSvg(svg: string, maxBytes: number, field = 'svg', limits
     elements += 1;
     if (elements > limits.maxElements) throw badInput(field, `An annotation has at most ${limits.maxElements} elements`);
     if (open.length + 1 > limits.maxDepth) throw badInput(field, `An annotation nests at most ${limits.maxDepth} elements deep`);
+    attributes = 0;
+  });
+  // The parser's duplicate-attribute check grows with the square of an element's attributes.
+  parser.on('attribute', () => {
+    attributes += 1;
+    if (attributes > limits.maxAttributes) throw badInput(field, `An annotation element has at most ${limits.maxAttributes} attributes`);
   });
   parser.on('opentag', (tag: SaxesTagPlain) => {
     const name = tag.name.toLowerCase();
