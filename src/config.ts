@@ -32,11 +32,21 @@ export interface Config {
   accessRecheckMs: number;
   /** Prometheus timing of every resolver (costly on wide reads); operation-level metrics are always on. */
   metricsResolvers: boolean;
+  /** Bearer token a /metrics scrape needs (METRICS_TOKEN); null: loopback only, and not at all in production. */
+  metricsToken: string | null;
+  /** Distinct operation names (and error paths) /metrics labels keep before counting the rest as `other`. */
+  metricsOperationNames: number;
   maxSessionDataBytes: number;
+  /** Object keys one session data patch may carry, counted at every level (MAX_PATCH_KEYS). */
+  maxPatchKeys: number;
   maxUploadBytes: number;
   maxUploadFiles: number;
   maxBodyBytes: number;
   maxAnnotationBytes: number;
+  /** Labels one media item may carry (MAX_LABELS_PER_MEDIA); each is 1 to 200 characters. */
+  maxLabelsPerMedia: number;
+  /** Introspection (__schema, __type) allowed; off by default in production (INTROSPECTION). */
+  introspection: boolean;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   signedUrlTtlSeconds: number;
@@ -218,6 +228,10 @@ export function loadConfig(env: Env = process.env): Config {
     if (production) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
     jwtSecret = databaseUrl ? randomBytes(32).toString('base64url') : embeddedJwtSecret(dataDir);
   }
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  }
   const adminToken = env.ADMIN_TOKEN || null;
   if (adminToken !== null && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters');
@@ -245,11 +259,16 @@ export function loadConfig(env: Env = process.env): Config {
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0),
     accessRecheckMs: integer(env, 'ACCESS_RECHECK_MS', 10_000, 100, 3_600_000),
     metricsResolvers: flag(env, 'METRICS_RESOLVERS', false),
+    metricsToken,
+    metricsOperationNames: integer(env, 'METRICS_OPERATION_NAMES', 100, 0, 10_000),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),
+    maxPatchKeys: integer(env, 'MAX_PATCH_KEYS', 10_000, 1),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 * 1024 * 1024, 1),
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 2 * 1024 * 1024, 1024),
     maxAnnotationBytes: integer(env, 'MAX_ANNOTATION_BYTES', 256 * 1024, 1),
+    maxLabelsPerMedia: integer(env, 'MAX_LABELS_PER_MEDIA', 100, 1, 10_000),
+    introspection: flag(env, 'INTROSPECTION', !production),
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL', 15 * 60, 1),

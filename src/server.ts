@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { sql } from 'drizzle-orm';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
@@ -25,6 +26,8 @@ import { handleCors } from './http/cors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { GRAPHIQL_ASSET_PREFIX, renderGraphiQLPage, serveGraphiQLAsset } from './http/graphiql-page.ts';
 import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
+import { refuseSimplePostWithoutCsrfHeader } from './http/csrf.ts';
+import { boundMetricLabels, metricsAccess } from './http/metrics.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
@@ -136,6 +139,8 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      // INTROSPECTION (off in production): __schema and __type fail validation.
+      ...(config.introspection ? [] : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
       useCompression(),
       useUploadedOperations(),
       useOperationName(),
@@ -158,6 +163,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     ],
   });
 
+  // Operation names, URLs and error paths in /metrics labels come from clients: bounded.
+  boundMetricLabels(metrics.registry, config.metricsOperationNames);
+
   async function ready(res: ServerResponse) {
     try {
       await database.db.execute(sql`select 1`);
@@ -171,13 +179,19 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res);
-    if (path === '/metrics') return yoga.requestListener(req, res);
+    if (path === '/metrics') {
+      const access = metricsAccess({ token: config.metricsToken, production: config.nodeEnv === 'production' }, req);
+      if (access === 'allowed') return yoga.requestListener(req, res);
+      if (access === 'unauthorized') res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+      return sendJson(res, access === 'unauthorized' ? 401 : 404, { error: access === 'unauthorized' ? 'unauthorized' : 'not found' });
+    }
     if (config.graphiql && path.startsWith(GRAPHIQL_ASSET_PREFIX)) return serveGraphiQLAsset(req, res, path);
     const media = MEDIA_CONTENT_PATH.exec(path ?? '');
     if (media && handleCors(config.corsOrigins, req, res, ['GET', 'HEAD'])) return;
     if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
     if (path === '/graphql' && handleCors(config.corsOrigins, req, res, ['GET', 'POST'])) return;
     if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
+    if (path === '/graphql' && refuseSimplePostWithoutCsrfHeader(req, res)) return;
     if (path === '/graphql') {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.maxBodyBytes) {

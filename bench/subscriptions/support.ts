@@ -29,6 +29,8 @@ function freePort(): Promise<number> {
   });
 }
 
+const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
 /** `tsx src/main.ts` on a free port; resolves once /ready answers. */
 export async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const port = await freePort();
@@ -41,6 +43,8 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
       NODE_ENV: 'production',
       JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
       LOG_LEVEL: 'warn',
+      // NODE_ENV=production serves /metrics only with its token.
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       DEMO: 'false',
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -70,7 +74,7 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
 }
 
 async function metric(gateway: Gateway, name: string): Promise<number> {
-  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  const text = await (await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } })).text();
   const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return match ? Number(match[1]) : NaN;
 }

@@ -27,6 +27,8 @@ export interface MediaDeps {
   storage: BlobStorage;
   maxUploadBytes: number;
   maxAnnotationBytes: number;
+  /** MAX_LABELS_PER_MEDIA. */
+  maxLabels?: number;
 }
 
 export interface IncomingFile {
@@ -107,10 +109,13 @@ export function cleanFilename(filename: string | null | undefined): string {
   return name.slice(-255) || 'file';
 }
 
-function checkStrings(values: unknown[] | null | undefined, field: string): string[] | undefined {
+export const MAX_LABEL_LENGTH = 200;
+
+function checkStrings(values: unknown[] | null | undefined, field: string, maxCount = 100): string[] | undefined {
   if (values == null) return undefined;
+  if (values.length > maxCount) throw badInput(field, `A media item has at most ${maxCount} labels`);
   const strings = values.map((value) => String(value).trim());
-  if (strings.some((value) => value === '' || value.length > 200)) throw badInput(field, 'Labels are 1 to 200 characters');
+  if (strings.some((value) => value === '' || value.length > MAX_LABEL_LENGTH)) throw badInput(field, `Labels are 1 to ${MAX_LABEL_LENGTH} characters`);
   return [...new Set(strings)];
 }
 
@@ -169,7 +174,7 @@ export async function uploadSessionMedia(
   file: IncomingFile,
   input: SessionMediaInput = {},
 ) {
-  const labels = checkStrings(input.labels, 'input.labels') ?? [];
+  const labels = checkStrings(input.labels, 'input.labels', deps.maxLabels) ?? [];
   const facts = sourceFacts(file, input);
   await requireOpenSession(deps.db, place.applicationId, place.sessionId);
   const inspected: InspectedFile = await inspectFile(file.stream, file.contentType);
@@ -242,8 +247,8 @@ export interface UpdateSessionMediaInput {
 }
 
 /** Changes title, labels and/or properties (each replaced when given). */
-export async function updateSessionMedia(db: Database, actor: Actor, mediaId: string, input: UpdateSessionMediaInput) {
-  const labels = checkStrings(input.labels, 'input.labels');
+export async function updateSessionMedia(db: Database, actor: Actor, mediaId: string, input: UpdateSessionMediaInput, maxLabels = 100) {
+  const labels = checkStrings(input.labels, 'input.labels', maxLabels);
   return db.transaction(async (tx) => {
     const media = await requireMedia(tx, mediaId);
     if (media.scope !== 'SESSION') throw notFound('Media');

@@ -186,10 +186,30 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Object keys in a JSON value, counted at every level; stops counting past `limit`. */
+export function countJsonKeys(value: unknown, limit: number): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0 && count <= limit) {
+    const next = pending.pop();
+    if (Array.isArray(next)) {
+      for (const item of next) if (item !== null && typeof item === 'object') pending.push(item);
+    } else if (isPlainObject(next)) {
+      for (const key in next) {
+        count += 1;
+        const value = next[key];
+        if (value !== null && typeof value === 'object') pending.push(value);
+      }
+    }
+  }
+  return count;
+}
+
 /**
  * Applies a JSON Merge Patch (RFC 7386) to the session data inside PostgreSQL, on the locked
  * row, so concurrent patches of different keys all survive. Refuses results over `maxBytes`
- * (the transaction rolls back: nothing changes). Returns the merged data.
+ * (the transaction rolls back: nothing changes) and patches of more than `maxKeys` object keys
+ * at all levels (before the database). Returns the merged data.
  */
 export async function patchSessionData(
   db: Database,
@@ -197,11 +217,14 @@ export async function patchSessionData(
   key: SessionKey,
   patch: unknown,
   maxBytes: number,
+  maxKeys = 10_000,
 ): Promise<Record<string, unknown>> {
   if (!isPlainObject(patch)) throw badInput('data', 'Session data patches are JSON objects');
   if (Buffer.byteLength(JSON.stringify(patch)) > maxBytes) {
     throw badInput('data', `Session data is limited to ${maxBytes} bytes`);
   }
+  // MAX_PATCH_KEYS: the merge is linear in the patch, and this bounds the patch.
+  if (countJsonKeys(patch, maxKeys) > maxKeys) throw badInput('data', `A session data patch has at most ${maxKeys} keys`);
   return db.transaction(async (tx) => {
     const current = await lockOpenSession(tx, key);
     const [row] = await tx

@@ -2,7 +2,8 @@ import type { Principal } from '../access/principal.ts';
 import type { Credential } from '../access/registry.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
-import type { DomainError } from '../domain/errors.ts';
+import { badInput, type DomainError } from '../domain/errors.ts';
+import { OUT_OF_WINDOW } from '../domain/timestamps.ts';
 import type { Actor } from '../events/log.ts';
 import type { Services } from '../services.ts';
 
@@ -25,13 +26,18 @@ export interface Context {
   clientAddress: string | null;
   /** From the `x-client-timestamp` header, when the client gave one. */
   clientTimestamp: Date | null;
+  /** The client sent a timestamp that is unreadable or outside the window (src/domain/timestamps.ts). */
+  clientTimestampInvalid?: boolean;
   requestId: string;
   /** Set once this request has reloaded its viewer (see `recheckDenial`). */
   viewerReloaded?: boolean;
 }
 
 /** Who acts in a mutation, and the client's time for its events. Needs a viewer. */
-export const actorOf = (ctx: Context): Actor => ({ userId: ctx.viewer!.id, clientTimestamp: ctx.clientTimestamp });
+export const actorOf = (ctx: Context): Actor => {
+  if (ctx.clientTimestampInvalid) throw badInput('x-client-timestamp', `x-client-timestamp ${OUT_OF_WINDOW} (ISO-8601 or epoch milliseconds)`);
+  return { userId: ctx.viewer!.id, clientTimestamp: ctx.clientTimestamp };
+};
 
 /**
  * After a write that changed access: every instance forgets what it knew, and the rest of this

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { requestScope } from '../http/observability.ts';
 import type { Services } from '../services.ts';
+import { inClientTimeWindow } from '../domain/timestamps.ts';
 import type { Context } from './context.ts';
 
 export interface ContextBase {
@@ -15,20 +16,23 @@ export interface ContextBase {
 
 export interface RequestFacts {
   authorization: string | null | undefined;
-  clientTimestamp?: string | null;
+  clientTimestamp?: unknown;
   requestId?: string | null;
   transport?: Context['transport'];
   /** The socket's remote address. */
   clientAddress?: string | null;
 }
 
-function parseTimestamp(value: string | null | undefined): Date | null {
-  if (!value) return null;
-  const date = new Date(/^\d+$/.test(value) ? Number(value) : value);
-  return Number.isNaN(date.getTime()) ? null : date;
+/** The header's time; `invalid` when given but unreadable or outside the client time window. */
+function parseTimestamp(value: unknown): Date | null | 'invalid' {
+  if (value === null || value === undefined || value === '') return null;
+  const text = String(value);
+  const date = new Date(/^\d+$/.test(text) ? Number(text) : text);
+  return inClientTimeWindow(date) ? date : 'invalid';
 }
 
 export async function makeContext(base: ContextBase, facts: RequestFacts): Promise<Context> {
+  const clientTimestamp = parseTimestamp(facts.clientTimestamp);
   const { viewer, credential, error } = await base.services.auth.authenticate(base.db, facts.authorization);
   return {
     ...base,
@@ -37,7 +41,9 @@ export async function makeContext(base: ContextBase, facts: RequestFacts): Promi
     authError: error,
     transport: facts.transport ?? 'http',
     clientAddress: facts.clientAddress ?? null,
-    clientTimestamp: parseTimestamp(facts.clientTimestamp),
+    clientTimestamp: clientTimestamp === 'invalid' ? null : clientTimestamp,
+    // Refused by actorOf, that is by every write, before it reaches the database.
+    clientTimestampInvalid: clientTimestamp === 'invalid',
     requestId: facts.requestId || requestScope.getStore()?.requestId || randomUUID(),
   };
 }

@@ -1,5 +1,6 @@
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import { GraphQLUpload } from 'graphql-upload-minimal';
+import { inClientTimeWindow, OUT_OF_WINDOW } from '../domain/timestamps.ts';
 import { builder } from './builder.ts';
 
 const badValue = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -17,7 +18,10 @@ builder.scalarType('DateTime', {
     if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(value)) {
       throw badValue('DateTime must be an ISO-8601 string with a time zone');
     }
-    return toDate(value);
+    const date = toDate(value);
+    // Every DateTime input comes from a client: a sane window before it reaches the database.
+    if (!inClientTimeWindow(date)) throw badValue(`DateTime ${OUT_OF_WINDOW}`);
+    return date;
   },
 });
 

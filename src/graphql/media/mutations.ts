@@ -54,6 +54,7 @@ function deps(ctx: Context): MediaDeps {
     storage: ctx.services.storage,
     maxUploadBytes: ctx.config.maxUploadBytes,
     maxAnnotationBytes: ctx.config.maxAnnotationBytes,
+    maxLabels: ctx.config.maxLabelsPerMedia,
   };
 }
 
@@ -165,7 +166,7 @@ builder.mutationFields((t) => ({
       if (args.input.properties != null) needs.push('session:media:update:properties');
       return onSessionMedia(ctx, String(args.mediaId), needs.length ? needs : ['session:media:update']);
     },
-    resolve: (_root, args, ctx) => updateSessionMedia(ctx.db, actorOf(ctx), String(args.mediaId), args.input),
+    resolve: (_root, args, ctx) => updateSessionMedia(ctx.db, actorOf(ctx), String(args.mediaId), args.input, ctx.config.maxLabelsPerMedia),
   }),
   addMediaAnnotation: t.field({
     type: Annotation,

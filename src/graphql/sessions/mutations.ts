@@ -127,7 +127,7 @@ builder.mutationFields((t) => {
       args: { ...sessionArgs, data: t.arg({ type: 'JSON', required: true, description: 'The merge patch.' }) },
       authScopes: mayUpdate,
       resolve: (_root, args, ctx) =>
-        sessions.patchSessionData(ctx.db, actorOf(ctx), keyOf(args), args.data, ctx.config.maxSessionDataBytes),
+        sessions.patchSessionData(ctx.db, actorOf(ctx), keyOf(args), args.data, ctx.config.maxSessionDataBytes, ctx.config.maxPatchKeys),
     }),
     createSessionEvent: t.field({
       type: SessionDataEvent,
