@@ -58,8 +58,13 @@ export class LocalStorage implements BlobStorage {
     await mkdir(this.tmp, { recursive: true });
     const temporary = join(this.tmp, `${randomUUID()}.part`);
     const measure = measuring(options.maxBytes);
+    const out = createWriteStream(temporary, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+    // pipeline() settles as soon as it has destroyed its streams, before the file stream has
+    // opened (the open is still queued in the thread pool) or closed its descriptor. Removing
+    // the temporary file then races the open, which creates it again afterwards: a stray
+    // `.part`. So a failure waits for the stream's `close` before it removes the file.
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     try {
-      const out = createWriteStream(temporary, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
       await pipeline(body, measure.transform, out, ...(options.signal ? [{ signal: options.signal }] : []));
       // fsync flushes the file whichever descriptor asks; the rename then publishes whole bytes.
       const file = await open(temporary, 'r');
@@ -69,6 +74,8 @@ export class LocalStorage implements BlobStorage {
       return measure.result();
     } catch (error) {
       body.destroy();
+      out.destroy();
+      await closed;
       await rm(temporary, { force: true });
       throw error;
     }
