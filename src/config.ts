@@ -10,6 +10,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | null;
+  /** How long opening a PostgreSQL connection may take before requests answer UNAVAILABLE. */
+  databaseConnectTimeoutMs: number;
   dataDir: string;
   mediaDir: string;
   adminToken: string | null;
@@ -223,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host,
     databaseUrl,
+    databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
     dataDir,
     mediaDir: resolve(env.MEDIA_DIR || join(dataDir, 'media')),
     adminToken,

@@ -24,7 +24,11 @@ function configOrExit(): Config {
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel);
-const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite') });
+const database = await openDatabase({
+  url: config.databaseUrl,
+  dataDir: join(config.dataDir, 'pglite'),
+  connectTimeoutMs: config.databaseConnectTimeoutMs,
+});
 await database.migrate();
 if (config.adminToken) await ensureBuiltinAdmin(database.db);
 

@@ -14,7 +14,8 @@ import type { DatabaseHandle } from './db/client.ts';
 import { usePublishAfterCommit } from './events/after-commit.ts';
 import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
-import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
+import { maskError, useSpecErrorCodes, useUnavailableStatus } from './graphql/errors.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
@@ -124,6 +125,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
     plugins: [
       useSpecErrorCodes(),
+      useUnavailableStatus(),
       useCompression(),
       useUploadedOperations(),
       useOperationName(),
@@ -151,6 +153,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       await database.db.execute(sql`select 1`);
       sendJson(res, 200, { status: 'ready' });
     } catch {
+      res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
       sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
     }
   }
@@ -199,6 +202,15 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
           req,
           res,
           withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
+            if (isDatabaseUnavailable(error)) {
+              // Downloads and the other handlers outside Yoga: the same UNAVAILABLE as the API.
+              logger.warn({ err: error }, 'request failed: database unavailable');
+              if (res.headersSent) return void res.destroy();
+              res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+              return sendJson(res, 503, {
+                errors: [{ message: 'The database is unavailable; retry later', extensions: { code: 'UNAVAILABLE', retryAfter: RETRY_AFTER_SECONDS } }],
+              });
+            }
             logger.error({ err: error }, 'request failed');
             if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
             else res.destroy();

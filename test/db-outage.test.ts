@@ -1,0 +1,99 @@
+// A database that does not answer: requests answer UNAVAILABLE (a plain POST with nothing to
+// show is HTTP 503 with Retry-After; a partial result keeps its data), /ready says 503, and the
+// gateway recovers by itself when the database is back. The database is a PostgreSQL cluster
+// of this test's own (test/helpers/own-postgres.ts), stopped and started under a running gateway.
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../src/db/client.ts';
+import { ensureBuiltinAdmin } from '../src/domain/identity.ts';
+import { buildServer, type GatewayServer } from '../src/server.ts';
+import { ADMIN_TOKEN, testConfig } from './helpers/gateway.ts';
+import { ownPostgresUnavailable, startOwnPostgres, type OwnPostgres } from './helpers/own-postgres.ts';
+
+const createApplication = `mutation($name: String!) { createApplication(input: { name: $name }) { id name } }`;
+
+describe.skipIf(!!ownPostgresUnavailable)(
+  `a PostgreSQL outage under a running gateway${ownPostgresUnavailable ? ` (skipped: ${ownPostgresUnavailable})` : ''}`,
+  () => {
+    let cluster: OwnPostgres;
+    let database: DatabaseHandle;
+    let server: GatewayServer;
+    let url: string;
+    const warnings: any[] = [];
+
+    async function post(query: string, variables: Record<string, unknown> = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as any };
+    }
+    const ready = async () => {
+      const response = await fetch(`${url}/ready`);
+      return { status: response.status, retryAfter: response.headers.get('retry-after') };
+    };
+
+    beforeAll(async () => {
+      cluster = await startOwnPostgres();
+      database = await openDatabase({ url: cluster.url, connectTimeoutMs: 2000 });
+      await database.migrate();
+      await ensureBuiltinAdmin(database.db);
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+      server = await buildServer({ config: testConfig({ DATABASE_URL: cluster.url, EVENT_POLL_MS: '500', ACCESS_RECHECK_MS: '600000' }), database, logger });
+      url = (await server.start(0, '127.0.0.1')).url.replace('localhost', '127.0.0.1');
+    }, 120_000);
+
+    afterAll(async () => {
+      await server?.stop({ timeoutMs: 1000 });
+      await database?.close().catch(() => {});
+      await cluster?.destroy();
+    });
+
+    it('answers UNAVAILABLE (503, Retry-After) while the database is down, and recovers by itself', async () => {
+      const before = await post(createApplication, { name: 'before the outage' });
+      expect(before.status).toBe(200);
+      expect(before.body.errors).toBeUndefined();
+      expect((await ready()).status).toBe(200);
+      // The admin's principal is in memory again (createApplication's access signal dropped it),
+      // so the requests below get past authentication and fail where they need the database.
+      expect((await post(`{ viewer { user { id } } }`)).body.data.viewer.user.id).toBeTruthy();
+
+      await cluster.stop();
+
+      const during = await post(createApplication, { name: 'during the outage' });
+      expect(during.body.errors.map((e: any) => e.extensions.code)).toEqual(['UNAVAILABLE']);
+      expect(during.body.errors[0].extensions.retryAfter).toBe(5);
+      expect(during.body.errors[0].message).not.toMatch(/ECONNREFUSED|postgres|127\.0\.0\.1/);
+      expect(during.status).toBe(503);
+      expect(during.retryAfter).toBe('5');
+      expect(await ready()).toEqual({ status: 503, retryAfter: '5' });
+
+      // A partial result stays a GraphQL response: 200, its data, the field's UNAVAILABLE error.
+      const partial = await post(`query($id: ID!) { __typename application(applicationId: $id) { id } }`, { id: randomUUID() });
+      expect(partial.body.data).toEqual({ __typename: 'Query', application: null });
+      expect(partial.body.errors.map((e: any) => [e.extensions.code, e.path])).toEqual([['UNAVAILABLE', ['application']]]);
+      expect(partial.status).toBe(200);
+
+      // Handlers outside Yoga (downloads) say the same.
+      const download = await fetch(`${url}/media/${randomUUID()}/content`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(download.status).toBe(503);
+      expect(download.headers.get('retry-after')).toBe('5');
+      expect(((await download.json()) as any).errors[0].extensions.code).toBe('UNAVAILABLE');
+
+      await cluster.start();
+
+      // No restart of the gateway: the pool opens new connections on the next query.
+      expect(await ready()).toEqual({ status: 200, retryAfter: null });
+      const after = await post(createApplication, { name: 'during the outage' });
+      expect(after.status).toBe(200);
+      expect(after.body.errors).toBeUndefined();
+      expect(after.body.data.createApplication.name).toBe('during the outage');
+      const listed = await post(`{ applications(first: 50) { edges { node { name } } } }`);
+      expect(listed.body.data.applications.edges.map((e: any) => e.node.name).sort()).toEqual(['before the outage', 'during the outage']);
+      // The outage was never logged as an unexpected error.
+      expect(warnings.filter((entry) => entry.msg === 'unexpected error')).toEqual([]);
+    }, 120_000);
+  },
+);
