@@ -34,6 +34,7 @@ import { webhookLag } from './domain/webhooks.ts';
 import { backgroundDatabase } from './events/background-db.ts';
 import { webhookEventSerialiser } from './graphql/webhooks/payload.ts';
 import { WebhookDeliverer } from './webhooks/deliverer.ts';
+import { UploadSweeper } from './domain/upload-sweep.ts';
 import { createWebhookMetrics } from './webhooks/metrics.ts';
 
 export interface ServerDeps {
@@ -99,6 +100,8 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const auth = new Authenticator(config, access, () => events.database, logger);
   const services: Services = { logger, metrics, access, auth, events, webhooks, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };
+  // Abandoned uploads and unreferenced objects (src/domain/upload-sweep.ts).
+  const sweeper = new UploadSweeper({ database, db: backgroundDatabase(database), storage: services.storage, uploadTimeoutMs: config.uploadTimeoutMs, logger }, config.uploadSweepMs);
   const serialiseEvents = webhookEventSerialiser({ ...base, db: backgroundDatabase(database) });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -219,6 +222,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       });
       await events.start();
       webhooks.start();
+      sweeper.start();
       const ws = (webSocket = createGraphQLWebSocket({
         yoga,
         base,
@@ -255,6 +259,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       await webSocket?.close();
       webSocket = null;
       await webhooksStopped;
+      await sweeper.stop();
       await events.stop();
       for (const closer of closers) {
         try {
