@@ -174,7 +174,14 @@ export function createS3Storage(options: S3StorageOptions): BlobStorage {
       let keyMarker: string | undefined;
       let uploadIdMarker: string | undefined;
       do {
-        const page = await client.send(new ListMultipartUploadsCommand({ Bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        let page;
+        try {
+          page = await client.send(new ListMultipartUploadsCommand({ Bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        } catch (error) {
+          // Some S3-compatible servers cannot list them (s3rver): their lifecycle rules must do it.
+          if ((error as { name?: string }).name === 'NotImplemented') return removed;
+          throw error;
+        }
         for (const upload of page.Uploads ?? []) {
           if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated >= before) continue;
           await client.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key, UploadId: upload.UploadId })).catch((error) => {
