@@ -9,7 +9,18 @@ import { openDatabase, type DatabaseHandle } from '../src/db/client.ts';
 import { ensureBuiltinAdmin } from '../src/domain/identity.ts';
 import { buildServer, type GatewayServer } from '../src/server.ts';
 import { ADMIN_TOKEN, testConfig } from './helpers/gateway.ts';
+import { APPLICATION_EVENTS, CREATE_SESSION, subscribeWs, wsClient } from './helpers/live-clients.ts';
 import { ownPostgresUnavailable, startOwnPostgres, type OwnPostgres } from './helpers/own-postgres.ts';
+import type { TestGateway } from './helpers/gateway.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}
 
 const createApplication = `mutation($name: String!) { createApplication(input: { name: $name }) { id name } }`;
 
@@ -56,6 +67,19 @@ describe.skipIf(!!ownPostgresUnavailable)(
       expect(before.status).toBe(200);
       expect(before.body.errors).toBeUndefined();
       expect((await ready()).status).toBe(200);
+      const applicationId = before.body.data.createApplication.id;
+      const gateway = { graphqlUrl: `${url}/graphql` } as TestGateway;
+      const client = wsClient(gateway, ADMIN_TOKEN, { lazy: false });
+      const live = subscribeWs(client, APPLICATION_EVENTS, { a: applicationId, types: ['SESSION_CREATED'] });
+      const newSession = (name: string) => post(CREATE_SESSION, { input: { applicationId, name } });
+      // Live: a session created now arrives on the stream.
+      await until(async () => {
+        await newSession('warm-up');
+        await live.until((stream) => stream.events.length > 0, 1000).catch(() => {});
+        return live.events.length > 0;
+      });
+      const second = await newSession('second');
+      await live.until((stream) => stream.events.some((event) => event.sessionId === second.body.data.createSession.id), 20_000);
       // The admin's principal is in memory again (createApplication's access signal dropped it),
       // so the requests below get past authentication and fail where they need the database.
       expect((await post(`{ viewer { user { id } } }`)).body.data.viewer.user.id).toBeTruthy();
@@ -82,6 +106,13 @@ describe.skipIf(!!ownPostgresUnavailable)(
       expect(download.headers.get('retry-after')).toBe('5');
       expect(((await download.json()) as any).errors[0].extensions.code).toBe('UNAVAILABLE');
 
+      // A new subscription that must replay history first ends with UNAVAILABLE (the client
+      // resumes from its cursor later); one that starts live just waits, like those already open.
+      const replaying = subscribeWs(client, APPLICATION_EVENTS, { a: applicationId, after: live.events[0].cursor });
+      await replaying.untilEnded(20_000);
+      expect(replaying.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)).toEqual(['UNAVAILABLE']);
+      expect(live.ended).toBeNull();
+
       await cluster.start();
 
       // No restart of the gateway: the pool opens new connections on the next query.
@@ -92,6 +123,14 @@ describe.skipIf(!!ownPostgresUnavailable)(
       expect(after.body.data.createApplication.name).toBe('during the outage');
       const listed = await post(`{ applications(first: 50) { edges { node { name } } } }`);
       expect(listed.body.data.applications.edges.map((e: any) => e.node.name).sort()).toEqual(['before the outage', 'during the outage']);
+      // The stream opened before the outage carries on, with nothing missed.
+      const seen = live.events.length;
+      const created = await newSession('after the outage');
+      expect(created.status).toBe(200);
+      await live.until((stream) => stream.events.length > seen, 20_000);
+      expect(live.events.at(-1).sessionId).toBe(created.body.data.createSession.id);
+      expect(live.ended).toBeNull();
+      client.dispose();
       // The outage was never logged as an unexpected error.
       expect(warnings.filter((entry) => entry.msg === 'unexpected error')).toEqual([]);
     }, 120_000);

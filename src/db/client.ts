@@ -54,6 +54,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       // Seconds (fractions allowed). A refused connection fails at once; an unreachable host
       // after this long. Either way the request answers UNAVAILABLE and the next query reconnects.
       connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
+      // Seconds a connection waits before reconnecting after a failure. The driver's default
+      // grows to 20 s during an outage, and a query waits for it: requests would hang that long
+      // before answering UNAVAILABLE, and the first ones after the database is back too.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5) * (0.5 + Math.random() / 2),
       connection: { application_name: 'skylight-gateway' },
     });
     // postgres.js reads the server's array types on every new connection, in a promise nobody
