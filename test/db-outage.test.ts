@@ -106,6 +106,19 @@ describe.skipIf(!!ownPostgresUnavailable)(
       expect(download.headers.get('retry-after')).toBe('5');
       expect(((await download.json()) as any).errors[0].extensions.code).toBe('UNAVAILABLE');
 
+      // Uploads too: the multipart path answers what Yoga answered.
+      const form = new FormData();
+      form.set('operations', JSON.stringify({
+        query: `mutation($a: ID!, $s: ID!, $file: Upload!) { uploadSessionMedia(applicationId: $a, sessionId: $s, file: $file) { id } }`,
+        variables: { a: applicationId, s: second.body.data.createSession.id, file: null },
+      }));
+      form.set('map', JSON.stringify({ 0: ['variables.file'] }));
+      form.set('0', new Blob([Buffer.from('hello')], { type: 'text/plain' }), 'hello.txt');
+      const uploaded = await fetch(`${url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-graphql-csrf': '1' }, body: form });
+      expect(uploaded.status).toBe(503);
+      expect(uploaded.headers.get('retry-after')).toBe('5');
+      expect(((await uploaded.json()) as any).errors.map((e: any) => e.extensions.code)).toEqual(['UNAVAILABLE']);
+
       // A new subscription that must replay history first ends with UNAVAILABLE (the client
       // resumes from its cursor later); one that starts live just waits, like those already open.
       const replaying = subscribeWs(client, APPLICATION_EVENTS, { a: applicationId, after: live.events[0].cursor });

@@ -72,7 +72,7 @@ describe('one process per embedded database', () => {
     } finally {
       first.child.kill('SIGKILL');
     }
-  }, 180_000);
+  }, 300_000);
 
   it('a lock left by a killed process is taken over; with no gateway running npm run token opens the database itself', async () => {
     // A pid that surely is not running any more.
@@ -98,5 +98,5 @@ describe('one process per embedded database', () => {
       again.child.kill('SIGTERM');
       await again.exited;
     }
-  }, 180_000);
+  }, 300_000);
 });
