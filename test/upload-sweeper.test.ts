@@ -111,5 +111,5 @@ describe('the upload sweeper', () => {
       await second.exited;
     }
     expect((await mediaRows(first.store)).map((row) => row.id)).toEqual([completed.id]);
-  }, 180_000);
+  }, 300_000);
 });
