@@ -9,7 +9,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db/client.ts';
 import { ensureBuiltinAdmin } from '../src/domain/identity.ts';
 import { buildServer, type GatewayServer } from '../src/server.ts';
 import { ADMIN_TOKEN, testConfig } from './helpers/gateway.ts';
-import { APPLICATION_EVENTS, CREATE_SESSION, subscribeWs, wsClient } from './helpers/live-clients.ts';
+import { APPLICATION_EVENTS, CREATE_SESSION, rawWsClose, subscribeWs, wsClient } from './helpers/live-clients.ts';
 import { ownPostgresUnavailable, startOwnPostgres, type OwnPostgres } from './helpers/own-postgres.ts';
 import type { TestGateway } from './helpers/gateway.ts';
 
@@ -80,6 +80,10 @@ describe.skipIf(!!ownPostgresUnavailable)(
       });
       const second = await newSession('second');
       await live.until((stream) => stream.events.some((event) => event.sessionId === second.body.data.createSession.id), 20_000);
+      // A token nobody has used yet: checking it needs the database.
+      const user = await post(`mutation { createUser(username: "outage-user", isIntegration: false, isAdmin: false) { id } }`);
+      const fresh = (await post(`mutation($id: ID!) { createApiToken(userId: $id, name: "t") { token } }`, { id: user.body.data.createUser.id })).body.data
+        .createApiToken.token as string;
       // The admin's principal is in memory again (createApplication's access signal dropped it),
       // so the requests below get past authentication and fail where they need the database.
       expect((await post(`{ viewer { user { id } } }`)).body.data.viewer.user.id).toBeTruthy();
@@ -93,6 +97,17 @@ describe.skipIf(!!ownPostgresUnavailable)(
       expect(during.status).toBe(503);
       expect(during.retryAfter).toBe('5');
       expect(await ready()).toEqual({ status: 503, retryAfter: '5' });
+
+      // Authentication that needs the database: HTTP 503; a WebSocket closes with 1013 (try
+      // again later: graphql-ws clients reconnect; a 4500 would make them give up).
+      const unchecked = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh}` },
+        body: JSON.stringify({ query: '{ viewer { user { id } } }' }),
+      });
+      expect(unchecked.status).toBe(503);
+      expect(((await unchecked.json()) as any).errors.map((e: any) => e.extensions.code)).toEqual(['UNAVAILABLE']);
+      expect(await rawWsClose(gateway, { authorization: `Bearer ${fresh}` })).toMatchObject({ code: 1013, acked: false });
 
       // A partial result stays a GraphQL response: 200, its data, the field's UNAVAILABLE error.
       const partial = await post(`query($id: ID!) { __typename application(applicationId: $id) { id } }`, { id: randomUUID() });
