@@ -101,7 +101,10 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const services: Services = { logger, metrics, access, auth, events, webhooks, storage: countingUploads(createStorage(config), metrics) };
   const base: ContextBase = { db: database.db, config, services };
   // Abandoned uploads and unreferenced objects (src/domain/upload-sweep.ts).
-  const sweeper = new UploadSweeper({ database, db: backgroundDatabase(database), storage: services.storage, uploadTimeoutMs: config.uploadTimeoutMs, logger }, config.uploadSweepMs);
+  const sweeper = new UploadSweeper(
+    { database, db: backgroundDatabase(database), storage: services.storage, uploadTimeoutMs: config.uploadTimeoutMs, logger },
+    config.uploadSweepMs,
+  );
   const serialiseEvents = webhookEventSerialiser({ ...base, db: backgroundDatabase(database) });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
