@@ -82,10 +82,7 @@ export function acquireDataDirLock(dataDir: string, holder = 'gateway'): DataDir
       if (current && alive(current.pid) && current.pid !== process.pid) throw new DataDirLockedError(dataDir, current);
       if (!current) {
         // Being written this very moment by a process that just created it: give it a moment.
-        const written = Date.now() + 200;
-        while (Date.now() < written) {
-          /* wait */
-        }
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
         const again = readLock(dataDir);
         if (again && alive(again.pid) && again.pid !== process.pid) throw new DataDirLockedError(dataDir, again);
       }
