@@ -11,6 +11,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | null;
+  /** How long opening a PostgreSQL connection may take before requests answer UNAVAILABLE. */
+  databaseConnectTimeoutMs: number;
   dataDir: string;
   mediaDir: string;
   adminToken: string | null;
@@ -59,6 +61,10 @@ export interface Config {
   demo: boolean;
   /** S3-compatible media storage; null keeps media in MEDIA_DIR. */
   s3: S3Config | null;
+  /** An upload still running after this long is abandoned: the sweeper removes its row and bytes. */
+  uploadTimeoutMs: number;
+  /** How often the sweeper runs (also once at start); 0 turns it off. */
+  uploadSweepMs: number;
   /** How long SIGTERM/SIGINT waits for in-flight requests before closing what is left. */
   shutdownTimeoutMs: number;
   webhooks: WebhookConfig;
@@ -246,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host,
     databaseUrl,
+    databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
     dataDir,
     mediaDir: resolve(env.MEDIA_DIR || join(dataDir, 'media')),
     adminToken,
@@ -282,6 +289,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: corsOrigins(env, production),
     demo,
     s3: s3Config(env),
+    uploadTimeoutMs: integer(env, 'UPLOAD_TIMEOUT_MS', 60 * 60_000, 1),
+    uploadSweepMs: integer(env, 'UPLOAD_SWEEP_MS', 5 * 60_000, 0),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 10 * 60_000),
     webhooks: webhookConfig(env, jwtSecret),
   };

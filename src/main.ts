@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startBanner } from './banner.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
+import { lockDataDirOrExit } from './db/data-dir-lock.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createStorage } from './storage/index.ts';
 import { ensureBuiltinAdmin } from './domain/identity.ts';
@@ -24,7 +25,13 @@ function configOrExit(): Config {
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel);
-const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite') });
+// The embedded database is this process's alone while it runs (src/db/data-dir-lock.ts).
+const lock = lockDataDirOrExit(config, 'gateway');
+const database = await openDatabase({
+  url: config.databaseUrl,
+  dataDir: join(config.dataDir, 'pglite'),
+  connectTimeoutMs: config.databaseConnectTimeoutMs,
+});
 await database.migrate();
 if (config.adminToken) await ensureBuiltinAdmin(database.db);
 
@@ -37,7 +44,9 @@ if (config.demo) {
 }
 
 const server = await buildServer({ config, database, logger, graphiqlToken: demoToken });
-const { url } = await server.start();
+const { url, port } = await server.start();
+// `npm run token` and friends ask this gateway rather than open its database (loopback when listening everywhere).
+lock?.setUrl(['0.0.0.0', '::'].includes(config.host) ? `http://127.0.0.1:${port}` : url);
 logger.info({ url: `${url}/graphql`, database: database.kind }, 'gateway listening');
 if (config.demo) process.stdout.write(startBanner({ config, url, token: demoToken }));
 
@@ -59,6 +68,7 @@ async function shutdown(signal: string) {
   try {
     await server.stop();
     await database.close();
+    lock?.release();
   } catch (error) {
     logger.error({ err: error }, 'shutdown failed');
     process.exit(1);

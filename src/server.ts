@@ -16,7 +16,8 @@ import type { DatabaseHandle } from './db/client.ts';
 import { usePublishAfterCommit } from './events/after-commit.ts';
 import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
-import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
+import { maskError, useSpecErrorCodes, useUnavailableStatus } from './graphql/errors.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
@@ -37,6 +38,7 @@ import { webhookLag } from './domain/webhooks.ts';
 import { backgroundDatabase } from './events/background-db.ts';
 import { webhookEventSerialiser } from './graphql/webhooks/payload.ts';
 import { WebhookDeliverer } from './webhooks/deliverer.ts';
+import { UploadSweeper } from './domain/upload-sweep.ts';
 import { createWebhookMetrics } from './webhooks/metrics.ts';
 
 export interface ServerDeps {
@@ -112,6 +114,11 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     storage: countingUploads(createStorage(config), metrics),
   };
   const base: ContextBase = { db: database.db, config, services };
+  // Abandoned uploads and unreferenced objects (src/domain/upload-sweep.ts).
+  const sweeper = new UploadSweeper(
+    { database, db: backgroundDatabase(database), storage: services.storage, uploadTimeoutMs: config.uploadTimeoutMs, logger },
+    config.uploadSweepMs,
+  );
   const serialiseEvents = webhookEventSerialiser({ ...base, db: backgroundDatabase(database) });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -141,6 +148,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       useSpecErrorCodes(),
       // INTROSPECTION (off in production): __schema and __type fail validation.
       ...(config.introspection ? [] : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+      useUnavailableStatus(),
       useCompression(),
       useUploadedOperations(),
       useOperationName(),
@@ -171,6 +179,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       await database.db.execute(sql`select 1`);
       sendJson(res, 200, { status: 'ready' });
     } catch {
+      res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
       sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
     }
   }
@@ -225,6 +234,15 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
           req,
           res,
           withRequestScope(logger, req, res, () => handle(req, res)).catch((error) => {
+            if (isDatabaseUnavailable(error)) {
+              // Downloads and the other handlers outside Yoga: the same UNAVAILABLE as the API.
+              logger.warn({ err: error }, 'request failed: database unavailable');
+              if (res.headersSent) return void res.destroy();
+              res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+              return sendJson(res, 503, {
+                errors: [{ message: 'The database is unavailable; retry later', extensions: { code: 'UNAVAILABLE', retryAfter: RETRY_AFTER_SECONDS } }],
+              });
+            }
             logger.error({ err: error }, 'request failed');
             if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
             else res.destroy();
@@ -233,6 +251,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       });
       await events.start();
       webhooks.start();
+      sweeper.start();
       const ws = (webSocket = createGraphQLWebSocket({
         yoga,
         base,
@@ -269,6 +288,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       await webSocket?.close();
       webSocket = null;
       await webhooksStopped;
+      await sweeper.stop();
       await events.stop();
       login.close();
       for (const closer of closers) {

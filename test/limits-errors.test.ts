@@ -1,5 +1,6 @@
 // SPEC 6: every error carries extensions.code; unexpected ones are masked; operation and
 // body limits refuse abusive requests before they cost anything.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATION_LIMITS } from '../src/server.ts';
 import { codesOf } from './helpers/factories.ts';
@@ -63,13 +64,25 @@ describe('error shape', () => {
     }
   });
 
-  it('masks unexpected failures as INTERNAL_SERVER_ERROR and reports not ready', async () => {
+  it('masks unexpected failures as INTERNAL_SERVER_ERROR', async () => {
     const target = await startGateway();
-    // Close the database under the running server: a real failure, not a mock.
-    await target.database.handle.close();
+    // A real failure, not a mock: the table the query reads is gone.
+    await target.db.execute(sql`alter table "user" rename to "user_gone"`);
     const response = await target.gql(`{ users { id } }`);
     expect(codesOf(response)).toEqual(['INTERNAL_SERVER_ERROR']);
     expect(response.errors![0]!.message).toBe('Unexpected error.');
+    expect(JSON.stringify(response)).not.toMatch(/stack|relation|user_gone|does not exist/i);
+    await target.server.stop();
+    await target.database.drop().catch(() => {});
+  });
+
+  it('a database that does not answer (closed under the server) leaks nothing and is not ready', async () => {
+    const target = await startGateway();
+    await target.database.handle.close();
+    const response = await target.gql(`{ users { id } }`);
+    // A PostgreSQL pool that answers no more is UNAVAILABLE (src/db/unavailable.ts: retry later,
+    // elsewhere); a closed embedded database is this process's own failure.
+    expect(codesOf(response)).toEqual([target.database.url ? 'UNAVAILABLE' : 'INTERNAL_SERVER_ERROR']);
     expect(JSON.stringify(response)).not.toMatch(/stack|connection|ended|closed|CONNECTION/i);
     const ready = await fetch(`${target.url}/ready`);
     expect(ready.status).toBe(503);

@@ -34,7 +34,12 @@ export interface DatabaseOptions {
   /** PGlite data folder; `memory://` keeps it in memory (tests). */
   dataDir?: string;
   max?: number;
+  /** How long opening a connection may take before the query fails as UNAVAILABLE. */
+  connectTimeoutMs?: number;
 }
+
+/** DATABASE_CONNECT_TIMEOUT_MS's default: a server that does not answer fails fast, not after 30 s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /** Advisory lock key serialising migrations across instances: 'skym' as int. */
 const MIGRATION_LOCK = 0x736b796d;
@@ -46,8 +51,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const sql = postgres(options.url, {
       max: options.max ?? 10,
       onnotice: () => {},
+      // Seconds (fractions allowed). A refused connection fails at once; an unreachable host
+      // after this long. Either way the request answers UNAVAILABLE and the next query reconnects.
+      connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
+      // Seconds a connection waits before reconnecting after a failure. The driver's default
+      // grows to 20 s during an outage, and a query waits for it: requests would hang that long
+      // before answering UNAVAILABLE, and the first ones after the database is back too.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5) * (0.5 + Math.random() / 2),
       connection: { application_name: 'skylight-gateway' },
     });
+    // postgres.js reads the server's array types on every new connection, in a promise nobody
+    // awaits: a connection lost at that moment (the database restarting) is an unhandled
+    // rejection. The types do not change, so once the first connection has read them the pool
+    // (whose options every connection shares) stops asking.
+    sql`select 1`.then(
+      () => void ((sql.options as { fetch_types: boolean }).fetch_types = false),
+      () => {},
+    );
     const db = drizzlePostgres({ client: sql, relations, logger }) as unknown as Database;
     return {
       db,

@@ -1,7 +1,10 @@
 // How errors leave the API: domain errors keep their code and message; GraphQL's own
 // validation and input errors become BAD_USER_INPUT; anything else is masked as
-// INTERNAL_SERVER_ERROR and its details go only to the server log.
-import { GraphQLError } from 'graphql';
+// INTERNAL_SERVER_ERROR and its details go only to the server log. A database that does not
+// answer is UNAVAILABLE (src/db/unavailable.ts): retry later, not a bug.
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 
 const SPEC_CODES = new Set<string>(Object.values(ErrorCode));
@@ -61,6 +64,14 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
       extensions: { ...graphQLError.extensions, code: ErrorCode.BAD_USER_INPUT },
     });
   }
+  if (isDatabaseUnavailable(original)) {
+    return new GraphQLError('The database is unavailable; retry later', {
+      nodes: graphQLError?.nodes,
+      positions: graphQLError?.positions,
+      path: graphQLError?.path,
+      extensions: { code: ErrorCode.UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS },
+    });
+  }
   log(original);
   return new GraphQLError('Unexpected error.', {
     path: graphQLError?.path,
@@ -78,6 +89,33 @@ export function useSpecErrorCodes() {
       for (const error of result) {
         (error.extensions as Record<string, unknown>).code = ErrorCode.BAD_USER_INPUT;
       }
+    },
+  };
+}
+
+/** True when nothing was answered: no data, or only nulls at the top. */
+function nothingAnswered(result: ExecutionResult): boolean {
+  if (result.data == null) return true;
+  return Object.values(result.data).every((value) => value == null);
+}
+
+/**
+ * A response whose only errors are UNAVAILABLE and that answers nothing is HTTP 503 with
+ * Retry-After (for a plain POST or GET: the client or a proxy retries later). A partial result
+ * stays 200 with the UNAVAILABLE errors inside, as GraphQL over HTTP has it.
+ */
+export function useUnavailableStatus(): Plugin {
+  return {
+    onResultProcess({ result }) {
+      if (!result || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
+      const single = result as ExecutionResult & { extensions?: Record<string, unknown> };
+      const errors = single.errors ?? [];
+      if (errors.length === 0 || !errors.every((error) => error.extensions?.code === ErrorCode.UNAVAILABLE)) return;
+      if (!nothingAnswered(single)) return;
+      single.extensions = {
+        ...single.extensions,
+        http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+      };
     },
   };
 }

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { isExpiry } from '../access/authenticate.ts';
 import { LOGIN_REVOKED, loginRevoked } from '../access/registry.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
@@ -85,13 +86,21 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init needs { authorization: "Bearer <token>" }');
           return false;
         }
-        const context = await makeContext(base, {
-          authorization,
-          clientTimestamp: param(ctx.connectionParams, 'clientTimestamp'),
-          requestId: randomUUID(),
-          transport: 'ws',
-          clientAddress: ctx.extra.request.socket.remoteAddress ?? null,
-        });
+        let context: Context;
+        try {
+          context = await makeContext(base, {
+            authorization,
+            clientTimestamp: param(ctx.connectionParams, 'clientTimestamp'),
+            requestId: randomUUID(),
+            transport: 'ws',
+            clientAddress: ctx.extra.request.socket.remoteAddress ?? null,
+          });
+        } catch (error) {
+          if (!isDatabaseUnavailable(error)) throw error;
+          // 1013 Try Again Later: clients reconnect (graphql-ws gives up after a thrown 4500).
+          ctx.extra.socket.close(1013, 'Try again later: the database is unavailable');
+          return false;
+        }
         if (!context.viewer) {
           const message = context.authError?.message ?? 'invalid token';
           if (isExpiry(context.authError)) ctx.extra.socket.close(CloseCode.Unauthorized, reason(`Unauthorized: ${message}`));
@@ -119,7 +128,14 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
           return [new GraphQLError('The access token has expired', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
         }
         // Each operation runs with the viewer as it is now, not as it was at connection_init.
-        const viewer = await base.services.access.principal(base.db, connection.viewer!.id);
+        let viewer;
+        try {
+          viewer = await base.services.access.principal(base.db, connection.viewer!.id);
+        } catch (error) {
+          if (!isDatabaseUnavailable(error)) throw error;
+          // This operation fails, retryable; the socket and its other operations stay.
+          return [new GraphQLError('The database is unavailable; retry later', { extensions: { code: ErrorCode.UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS } })];
+        }
         if (!viewer) {
           ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: The user no longer exists');
           return [new GraphQLError('The user no longer exists', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];

@@ -3,7 +3,7 @@
 // key, so a reader never sees a partial object and a failed write leaves nothing behind.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import {
   ObjectTooLargeError,
   type BlobStorage,
   type ByteRange,
+  type ListedObject,
   type PutOptions,
   type StoredObject,
 } from './types.ts';
@@ -58,8 +59,13 @@ export class LocalStorage implements BlobStorage {
     await mkdir(this.tmp, { recursive: true });
     const temporary = join(this.tmp, `${randomUUID()}.part`);
     const measure = measuring(options.maxBytes);
+    const out = createWriteStream(temporary, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+    // pipeline() settles as soon as it has destroyed its streams, before the file stream has
+    // opened (the open is still queued in the thread pool) or closed its descriptor. Removing
+    // the temporary file then races the open, which creates it again afterwards: a stray
+    // `.part`. So a failure waits for the stream's `close` before it removes the file.
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     try {
-      const out = createWriteStream(temporary, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
       await pipeline(body, measure.transform, out, ...(options.signal ? [{ signal: options.signal }] : []));
       // fsync flushes the file whichever descriptor asks; the rename then publishes whole bytes.
       const file = await open(temporary, 'r');
@@ -69,6 +75,8 @@ export class LocalStorage implements BlobStorage {
       return measure.result();
     } catch (error) {
       body.destroy();
+      out.destroy();
+      await closed;
       await rm(temporary, { force: true });
       throw error;
     }
@@ -92,5 +100,39 @@ export class LocalStorage implements BlobStorage {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  async *list(): AsyncIterable<ListedObject> {
+    let entries;
+    try {
+      entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      const key = path.slice(this.root.length + 1).split(sep).join('/');
+      if (key.startsWith('.tmp/') || !KEY.test(key)) continue;
+      const info = await stat(path).catch(() => null);
+      if (info) yield { key, modifiedAt: info.mtime };
+    }
+  }
+
+  async removePartials(before: Date): Promise<number> {
+    const names = await readdir(this.tmp).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names) {
+      if (!name.endsWith('.part')) continue;
+      const path = join(this.tmp, name);
+      // A write in progress keeps touching its file: only files idle since `before` go.
+      const info = await stat(path).catch(() => null);
+      if (info?.isFile() && info.mtime < before) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 }

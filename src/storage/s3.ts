@@ -16,7 +16,10 @@
 import { createHash } from 'node:crypto';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   GetObjectCommand,
   HeadObjectCommand,
   S3Client,
@@ -24,7 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config.ts';
-import { BlobNotFoundError, ObjectTooLargeError, type BlobStorage, type ByteRange, type PutOptions, type StoredObject } from './types.ts';
+import { BlobNotFoundError, ObjectTooLargeError, type BlobStorage, type ByteRange, type ListedObject, type PutOptions, type StoredObject } from './types.ts';
 
 export interface S3StorageOptions extends S3Config {
   /** Bytes per multipart part (S3's minimum is 5 MiB). */
@@ -151,6 +154,46 @@ export function createS3Storage(options: S3StorageOptions): BlobStorage {
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
+    },
+
+    async *list(): AsyncIterable<ListedObject> {
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) {
+          if (object.Key) yield { key: object.Key, modifiedAt: object.LastModified ?? new Date(0) };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
+    async removePartials(before: Date): Promise<number> {
+      // Multipart uploads never completed nor aborted (a process killed mid-upload): their parts
+      // are stored (and billed) until aborted. Lifecycle rules can do this too; this is the fallback.
+      let removed = 0;
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(new ListMultipartUploadsCommand({ Bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        } catch (error) {
+          // Some S3-compatible servers cannot list them (s3rver): their lifecycle rules must do it.
+          if ((error as { name?: string }).name === 'NotImplemented') return removed;
+          throw error;
+        }
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated >= before) continue;
+          await client.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key, UploadId: upload.UploadId })).catch((error) => {
+            if (!isNotFound(error)) throw error;
+          });
+          removed++;
+        }
+        const more = page.IsTruncated;
+        keyMarker = more ? page.NextKeyMarker : undefined;
+        uploadIdMarker = more ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+      return removed;
     },
 
     async close(): Promise<void> {

@@ -15,6 +15,11 @@ export interface ByteRange {
   end: number;
 }
 
+export interface ListedObject {
+  key: string;
+  modifiedAt: Date;
+}
+
 export interface PutOptions {
   /** Refuse (ObjectTooLargeError) and keep nothing once more bytes than this arrive. */
   maxBytes: number;
@@ -38,6 +43,16 @@ export interface BlobStorage {
   stat(key: string): Promise<{ size: number } | null>;
   /** Removes `key`; absent keys are not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Every complete object with when it was last written, for the sweeper's search for objects
+   * no row references (src/domain/upload-sweep.ts). Partial writes are not listed.
+   */
+  list(): AsyncIterable<ListedObject>;
+  /**
+   * Removes partial writes (temporary files, unfinished multipart uploads) last written, or
+   * begun, before `before`: what a process killed mid-upload leaves. Answers how many.
+   */
+  removePartials(before: Date): Promise<number>;
   close?(): Promise<void>;
 }
 

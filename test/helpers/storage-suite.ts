@@ -143,6 +143,30 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
       await storage.delete(newKey('never'));
     });
 
+    it('lists complete objects with when they were written, not partial writes', async () => {
+      const key = newKey('listed');
+      await put(key, streamOf(randomBytes(100)));
+      const sent = { bytes: 0 };
+      const controller = new AbortController();
+      const partial = newKey('partial');
+      const writing = put(partial, endlessStream(sent), 1024 * MiB, controller.signal).catch((error) => error);
+      while (sent.bytes < 6 * MiB) await sleep(10);
+      const listed = [];
+      for await (const object of storage.list()) listed.push(object);
+      const mine = listed.find((object) => object.key === key);
+      expect(mine?.modifiedAt).toBeInstanceOf(Date);
+      expect(Math.abs(mine!.modifiedAt.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+      expect(listed.map((object) => object.key)).not.toContain(partial);
+      // A write in progress is not stale: removing partials older than a minute leaves it alone.
+      expect(await storage.removePartials(new Date(Date.now() - 60_000))).toBe(0);
+      controller.abort();
+      expect(await writing).toBeInstanceOf(Error);
+      await storage.delete(key);
+      const after = [];
+      for await (const object of storage.list()) after.push(object.key);
+      expect(after).not.toContain(key);
+    });
+
     it('overwrites a key with the new bytes', async () => {
       const key = newKey();
       await put(key, streamOf(Buffer.from('first version')));
