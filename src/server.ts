@@ -15,6 +15,7 @@ import { usePublishAfterCommit } from './events/after-commit.ts';
 import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
+import { useEdgeValidation } from './graphql/edge-validation.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
@@ -24,6 +25,7 @@ import { handleCors } from './http/cors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { GRAPHIQL_ASSET_PREFIX, renderGraphiQLPage, serveGraphiQLAsset } from './http/graphiql-page.ts';
 import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
+import { readBoundedBody } from './http/body-limit.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
@@ -136,12 +138,20 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth },
-        maxAliases: { n: OPERATION_LIMITS.maxAliases },
-        maxTokens: { n: OPERATION_LIMITS.maxTokens },
+        // Aliases of __typename count too (a thousand of them cost a thousand resolutions).
+        maxAliases: { n: OPERATION_LIMITS.maxAliases, allowList: [] },
+        // Tokens are counted before parsing, by useEdgeValidation's lexer scan.
+        maxTokens: { enabled: false },
         maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
         costLimit: { maxCost: OPERATION_LIMITS.maxCost },
         // "Did you mean …?" helps while developing; in production it would map the schema.
         blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
+      }),
+      // After graphql-armor: its parse function is replaced by one with the parser's maxTokens.
+      useEdgeValidation({
+        maxTokens: OPERATION_LIMITS.maxTokens,
+        maxJsonDepth: config.maxJsonDepth,
+        cost: { maxCost: OPERATION_LIMITS.maxCost },
       }),
     ],
   });
@@ -163,15 +173,14 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (config.graphiql && path.startsWith(GRAPHIQL_ASSET_PREFIX)) return serveGraphiQLAsset(req, res, path);
     const media = MEDIA_CONTENT_PATH.exec(path ?? '');
     if (media && handleCors(config.corsOrigins, req, res, ['GET', 'HEAD'])) return;
-    if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
+    if (media) return handleMediaDownload(base, req, res, media[1]!);
     if (path === '/graphql' && handleCors(config.corsOrigins, req, res, ['GET', 'POST'])) return;
     if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
     if (path === '/graphql') {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > config.maxBodyBytes) {
-        return sendJson(res, 413, {
-          errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
-        });
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const body = await readBoundedBody(req, res, config.maxBodyBytes);
+        if (!body) return;
+        (req as IncomingMessage & { body?: Buffer }).body = body;
       }
       return yoga.requestListener(req, res);
     }

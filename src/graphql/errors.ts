@@ -2,7 +2,7 @@
 // validation and input errors become BAD_USER_INPUT; anything else is masked as
 // INTERNAL_SERVER_ERROR and its details go only to the server log.
 import { GraphQLError } from 'graphql';
-import { DomainError, ErrorCode } from '../domain/errors.ts';
+import { DomainError, ErrorCode, sqlState } from '../domain/errors.ts';
 
 const SPEC_CODES = new Set<string>(Object.values(ErrorCode));
 
@@ -59,6 +59,16 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
       nodes: graphQLError.nodes,
       positions: graphQLError.positions,
       extensions: { ...graphQLError.extensions, code: ErrorCode.BAD_USER_INPUT },
+    });
+  }
+  // SQLSTATE class 22 (data exception: a value the column cannot take, e.g. a forged cursor's
+  // timestamp): the request's input is at fault, and useEdgeValidation missed it. Logged, so
+  // the check can be added where it belongs.
+  if (sqlState(original)?.startsWith('22')) {
+    log(original);
+    return new GraphQLError('A value of the request cannot be stored or compared', {
+      path: graphQLError?.path,
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
     });
   }
   log(original);
