@@ -15,7 +15,7 @@ import { usePublishAfterCommit } from './events/after-commit.ts';
 import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes } from './graphql/errors.ts';
-import { useEdgeValidation } from './graphql/edge-validation.ts';
+import { edgeLimits, OPERATION_LIMITS, useEdgeValidation } from './graphql/edge-validation.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
@@ -65,14 +65,7 @@ export interface GatewayServer {
   base: ContextBase;
 }
 
-/** Limits on what one operation may ask for (graphql-armor); documented in the README. */
-export const OPERATION_LIMITS = {
-  maxDepth: 12,
-  maxAliases: 30,
-  maxTokens: 5000,
-  maxDirectives: 50,
-  maxCost: 20000,
-};
+export { OPERATION_LIMITS } from './graphql/edge-validation.ts';
 
 export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
@@ -148,11 +141,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
       }),
       // After graphql-armor: its parse function is replaced by one with the parser's maxTokens.
-      useEdgeValidation({
-        maxTokens: OPERATION_LIMITS.maxTokens,
-        maxJsonDepth: config.maxJsonDepth,
-        cost: { maxCost: OPERATION_LIMITS.maxCost },
-      }),
+      useEdgeValidation(edgeLimits(config)),
     ],
   });
 

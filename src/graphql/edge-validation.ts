@@ -35,6 +35,15 @@ import { decodeBase64, decodeCursorChunk } from '@pothos/core';
 import type { Plugin } from 'graphql-yoga';
 import { decodeEventCursor } from '../events/log.ts';
 
+/** Limits on what one operation may ask for (graphql-armor and the checks here); documented in the README. */
+export const OPERATION_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxDirectives: 50,
+  maxCost: 20000,
+};
+
 /** Bracket nesting a legitimate document never needs (selection depth 12, JSON depth 64). */
 export const MAX_NESTING = 128;
 /** Errors one response carries at most; the rest are summed up in one more. */
@@ -44,6 +53,10 @@ export interface EdgeLimits {
   maxTokens: number;
   maxJsonDepth: number;
   cost: CostLimitOptions;
+}
+
+export function edgeLimits(config: { maxJsonDepth: number }): EdgeLimits {
+  return { maxTokens: OPERATION_LIMITS.maxTokens, maxJsonDepth: config.maxJsonDepth, cost: { maxCost: OPERATION_LIMITS.maxCost } };
 }
 
 export const badUserInput = (message: string, field?: string) =>

@@ -20,6 +20,7 @@ import { isExpiry } from '../access/authenticate.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
+import { webSocketLimits } from './ws-limits.ts';
 
 export interface ConnectionParams extends Record<string, unknown> {
   authorization?: unknown;
@@ -71,9 +72,10 @@ const reason = (message: string) => message.slice(0, 123);
 export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQLWebSocket {
   const { yoga, base, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  const limits = webSocketLimits(base.config, logger);
 
   const server = useServer<ConnectionParams, ConnectionExtra>(
-    {
+    limits.guard({
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
@@ -143,9 +145,11 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         };
         const errors = validate(args.schema, args.document);
         if (errors.length > 0) return errors;
+        const refused = limits.refused(args.schema, args.document, args.variableValues);
+        if (refused) return refused;
         return args as ExecutionArgs;
       },
-    },
+    }),
     wss,
     options.keepAliveMs,
   );
@@ -154,7 +158,11 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
 
   return {
     handleUpgrade(request, socket, head) {
-      wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+      if (!limits.admit(request, socket)) return;
+      wss.handleUpgrade(request, socket, head, (client) => {
+        limits.opened(request, client);
+        wss.emit('connection', client, request);
+      });
     },
     get clientCount() {
       return wss.clients.size;
