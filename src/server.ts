@@ -166,6 +166,9 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (path === '/graphql' && handleCors(config.corsOrigins, req, res, ['GET', 'POST'])) return;
     if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
     if (path === '/graphql') {
+      if (!validHost(req.headers.host)) {
+        return sendJson(res, 400, { errors: [{ message: 'Malformed Host header', extensions: { code: 'BAD_USER_INPUT', field: 'host' } }] });
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         const body = await readBoundedBody(req, res, config.maxBodyBytes);
         if (!body) return;
@@ -259,6 +262,16 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       drain = null;
     },
   };
+}
+
+/** Yoga builds the request URL from Host; a Host no URL can hold would fail there with a 500. */
+function validHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  try {
+    return new URL(`http://${host}/`).host.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

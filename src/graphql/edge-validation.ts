@@ -18,6 +18,8 @@ import {
   TokenKind,
   TypeInfo,
   getNamedType,
+  getOperationAST,
+  getVariableValues,
   parse,
   isListType,
   validate,
@@ -167,26 +169,22 @@ function argumentValue(node: ArgumentNode, variables: Record<string, unknown>): 
   return valueFromASTUntyped(node.value, variables);
 }
 
-/** A Pothos drizzle cursor: `DC:` and a serialised column value (or several). */
+/**
+ * A Pothos drizzle cursor as this schema issues them: `DC:` and one non-negative integer (every
+ * connection is ordered by a `seq` column; see the `orderBy` of each connection).
+ */
 function drizzleCursorShape(cursor: string): boolean {
-  let parsed: unknown;
+  let value: unknown;
   try {
     const decoded = decodeBase64(cursor);
     if (!decoded.startsWith('DC:')) return false;
-    parsed = decodeCursorChunk(decoded.slice(3));
+    value = decodeCursorChunk(decoded.slice(3));
   } catch {
     return false;
   }
-  const values = Array.isArray(parsed) ? parsed : [parsed];
-  if (values.length === 0 || values.length > 4) return false;
-  return values.every(
-    (value) =>
-      (typeof value === 'string' && value.length <= 200 && !unstorable(value)) ||
-      (typeof value === 'number' && Number.isFinite(value)) ||
-      (typeof value === 'bigint' && value >= -(2n ** 63n) && value < 2n ** 63n) ||
-      typeof value === 'boolean' ||
-      (value instanceof Date && !Number.isNaN(value.getTime())),
-  );
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0;
+  if (typeof value === 'bigint') return value >= 0n && value < 2n ** 63n;
+  return false;
 }
 
 /** `first`/`last`/`after`/`before` of every field of the operation, whatever is selected under it. */
@@ -244,6 +242,33 @@ function boundErrors<T extends GraphQLError>(errors: readonly T[]): readonly Gra
   ];
 }
 
+function asRequestError(error: GraphQLError): GraphQLError {
+  if (error.extensions?.http) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code: error.extensions?.code ?? 'BAD_USER_INPUT', http: { spec: true, status: 400 } },
+  });
+}
+
+/**
+ * The variables coerced as graphql-js will (at most MAX_ERRORS errors), before any plugin reads
+ * them: a value that does not fit its type is a request error (HTTP 400 for
+ * application/graphql-response+json), not an error thrown from whichever plugin met it first.
+ */
+function coercionErrors(args: Pick<ExecutionArgs, 'schema' | 'document' | 'variableValues' | 'operationName'>): readonly GraphQLError[] | null {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (!operation?.variableDefinitions?.length) return null;
+  const raw = args.variableValues;
+  if (raw != null && (typeof raw !== 'object' || Array.isArray(raw))) return null;
+  const result = getVariableValues(args.schema, operation.variableDefinitions, (raw ?? {}) as Record<string, unknown>, { maxErrors: MAX_ERRORS });
+  if (!result.errors) return null;
+  return boundErrors(result.errors.map(asRequestError));
+}
+
 /** Every check on one operation's arguments: answers the first error or null. */
 export function checkOperation(args: Pick<ExecutionArgs, 'schema' | 'document' | 'variableValues'>, limits: EdgeLimits): GraphQLError | null {
   const variables = (args.variableValues ?? {}) as Record<string, unknown>;
@@ -258,7 +283,14 @@ export function checkOperation(args: Pick<ExecutionArgs, 'schema' | 'document' |
   if (connection) return connection;
   const sized = withPageSizes(args.document, variables);
   if (sized) {
-    const [costly] = validate(args.schema, sized, [costLimitRule(limits.cost)]);
+    let costly: GraphQLError | undefined;
+    try {
+      [costly] = validate(args.schema, sized, [costLimitRule(limits.cost)]);
+    } catch (error) {
+      // The rule throws its refusal.
+      if (!(error instanceof GraphQLError)) throw error;
+      costly = error;
+    }
     if (costly) return badUserInput(costly.message.replace(/^Syntax Error: /, ''));
   }
   return null;
@@ -269,14 +301,39 @@ export function useEdgeValidation(limits: EdgeLimits): Plugin {
   const literals = storableLiteralsRule(limits.maxJsonDepth);
   const refuse = (error: GraphQLError) => ({ errors: [error] });
   return {
+    onRequestParse({ request, url }) {
+      // Yoga would JSON.parse these and answer a SyntaxError with 500.
+      if (request.method !== 'GET') return;
+      for (const name of ['variables', 'extensions']) {
+        const text = url.searchParams.get(name);
+        if (text === null || text === '') continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          throw badUserInput(`The ${name} query parameter is not JSON`, name);
+        }
+        if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw badUserInput(`The ${name} query parameter must be a JSON object`, name);
+      }
+    },
     onParse({ params, setParseFn }) {
       const source = typeof params.source === 'string' ? params.source : params.source.body;
       const error = scanDocument(source, limits);
       if (error) throw error;
       setParseFn((document, options) => parse(document, { ...options, maxTokens: limits.maxTokens }));
     },
-    onValidate({ addValidationRule }) {
+    onValidate({ addValidationRule, validateFn, setValidationFn }) {
       addValidationRule(literals);
+      // graphql-armor's rules throw their refusal out of validate(): make it a validation error
+      // like any other (BAD_USER_INPUT, HTTP 400 for application/graphql-response+json).
+      setValidationFn((...args: Parameters<typeof validateFn>) => {
+        try {
+          return validateFn(...args);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+      });
       return ({ result, setResult }) => {
         if (result.length > MAX_ERRORS) setResult(boundErrors(result) as GraphQLError[]);
       };
@@ -284,17 +341,24 @@ export function useEdgeValidation(limits: EdgeLimits): Plugin {
     onExecute({ args, setResultAndStopExecution }) {
       const error = checkOperation(args, limits);
       if (error) return void setResultAndStopExecution(refuse(error));
+      const coercion = coercionErrors(args);
+      if (coercion) return void setResultAndStopExecution({ errors: coercion });
       return {
         onExecuteDone({ result, setResult }) {
-          if ('errors' in result && result.errors && result.errors.length > MAX_ERRORS) {
-            setResult({ ...result, errors: boundErrors(result.errors) });
-          }
+          if (!('errors' in result) || !result.errors?.length) return;
+          // No data at all: the request failed before execution (variable coercion). GraphQL over
+          // HTTP: 400 for application/graphql-response+json, 200 for application/json.
+          const requestError = !('data' in result) || result.data === undefined;
+          const errors = requestError ? result.errors.map(asRequestError) : result.errors;
+          if (requestError || errors.length > MAX_ERRORS) setResult({ ...result, errors: boundErrors(errors) });
         },
       };
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const error = checkOperation(args, limits);
-      if (error) setResultAndStopExecution(refuse(error));
+      if (error) return void setResultAndStopExecution(refuse(error));
+      const coercion = coercionErrors(args);
+      if (coercion) setResultAndStopExecution({ errors: coercion });
     },
   };
 }

@@ -8,14 +8,37 @@ export const PAYLOAD_TOO_LARGE = {
   errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
 };
 
-function tooLarge(req: IncomingMessage, res: ServerResponse) {
+/** What the client may still send after crossing the bound, read and dropped, before the 413. */
+const DISCARD_FACTOR = 4;
+const DISCARD_MS = 10_000;
+
+/**
+ * Answers 413 and closes the connection. Closing while bytes still arrive makes the kernel
+ * reset the connection, and the client may never read the answer: so what follows the bound
+ * is read and dropped (never kept) until the body ends, DISCARD_FACTOR times the limit has
+ * been dropped, or DISCARD_MS passed; then the 413 goes and the connection with it.
+ */
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number, dropped = 0) {
   if (res.headersSent || res.destroyed) return void req.destroy();
-  const text = JSON.stringify(PAYLOAD_TOO_LARGE);
-  res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
-  res.end(text);
-  // Let the answer leave before the connection goes; what the client still sends is dropped.
+  let answered = false;
+  const answer = () => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(timer);
+    if (res.destroyed) return;
+    const text = JSON.stringify(PAYLOAD_TOO_LARGE);
+    res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
+    res.end(text);
+  };
+  const timer = setTimeout(answer, DISCARD_MS).unref();
+  if (Number(req.headers['content-length'] ?? 0) > DISCARD_FACTOR * limit || req.readableEnded) return answer();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_FACTOR * limit) answer();
+  });
+  req.once('end', answer);
+  req.once('close', answer);
   req.resume();
-  res.once('finish', () => setTimeout(() => req.socket.destroy(), 500).unref());
 }
 
 /**
@@ -25,7 +48,7 @@ function tooLarge(req: IncomingMessage, res: ServerResponse) {
 export function readBoundedBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | null> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
-    tooLarge(req, res);
+    tooLarge(req, res, limit);
     return Promise.resolve(null);
   }
   return new Promise((resolve) => {
@@ -41,8 +64,9 @@ export function readBoundedBody(req: IncomingMessage, res: ServerResponse, limit
     const onData = (chunk: Buffer) => {
       length += chunk.length;
       if (length <= limit) return void chunks.push(chunk);
+      chunks.length = 0;
       stop(null);
-      tooLarge(req, res);
+      tooLarge(req, res, limit, length);
     };
     const onEnd = () => stop(Buffer.concat(chunks, length));
     const onClose = () => stop(null);

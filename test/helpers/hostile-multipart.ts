@@ -63,12 +63,13 @@ export const multipartCases: MultipartCase[] = [
   bad('map path __proto__', field('operations', UPLOAD) + field('map', '{"0":["__proto__.polluted"]}') + end),
   bad('missing map', field('operations', QUERY) + end),
   bad('file before map', field('operations', QUERY) + file('0', 'image/png', 'x') + field('map', '{}') + end),
-  bad('file part missing for a mapped variable', field('operations', UPLOAD) + field('map', '{"0":["variables.f"]}') + end),
+  // The operation runs (the application does not exist); the file would have been refused.
+  bad('file part missing for a mapped variable', field('operations', UPLOAD) + field('map', '{"0":["variables.f"]}') + end, TYPE, 200, 'NOT_FOUND'),
   // busboy's field limit (2) drops it; the operation runs.
   bad('a third field', field('operations', QUERY) + field('map', '{}') + field('extra', 'x') + end, TYPE, 200, 'none'),
   bad('part without Content-Disposition', `--${B}\r\nContent-Type: text/plain\r\n\r\nx\r\n${end}`),
   bad('Content-Disposition with control characters', `--${B}\r\nContent-Disposition: form-data; name="oper\x02ations"\r\n\r\n${QUERY}\r\n${end}`),
-  bad('filename with NUL', field('operations', UPLOAD) + field('map', '{"0":["variables.f"]}') + file('0', 'image/png', 'x', 'a\x00b.png') + end),
+  bad('filename with NUL', field('operations', UPLOAD) + field('map', '{"0":["variables.f"]}') + file('0', 'image/png', 'x', 'a\x00b.png') + end, TYPE, 200, 'NOT_FOUND'),
   bad('batched operations', field('operations', `[${QUERY}]`) + field('map', '{}') + end),
   // A syntax error: 200 for a client that accepts only application/json (GraphQL over HTTP).
   bad('operations with NUL in the query', field('operations', JSON.stringify({ query: '{ __typename }\u0000' })) + field('map', '{}') + end, TYPE, 200),
