@@ -142,15 +142,16 @@ export function storableLiteralsRule(maxDepth: number): ValidationRule {
       depth--;
     };
     return {
-      StringValue(node, _key, _parent, _path, ancestors) {
+      StringValue(node, _key, parent, _path, ancestors) {
         const why = unstorable(node.value);
         if (why) {
-          const field = fieldPath(ancestors);
+          // `ancestors` leaves out the parent (the ObjectField or Argument holding the string).
+          const field = fieldPath([...ancestors, parent as ASTNode]);
           context.reportError(new GraphQLError(`${field} ${why}`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT', field } }));
         }
       },
-      ListValue: { enter: (node, _key, _parent, _path, ancestors) => check(node, ancestors), leave },
-      ObjectValue: { enter: (node, _key, _parent, _path, ancestors) => check(node, ancestors), leave },
+      ListValue: { enter: (node, _key, parent, _path, ancestors) => check(node, [...ancestors, parent as ASTNode]), leave },
+      ObjectValue: { enter: (node, _key, parent, _path, ancestors) => check(node, [...ancestors, parent as ASTNode]), leave },
     };
     function check(node: ASTNode, ancestors: readonly (ASTNode | readonly ASTNode[])[]) {
       enter();
