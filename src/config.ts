@@ -44,6 +44,12 @@ export interface Config {
   maxUploadBytes: number;
   maxUploadFiles: number;
   maxBodyBytes: number;
+  /** JSON values (session data, event data, any JSON argument) nest at most this deep. */
+  maxJsonDepth: number;
+  /** Operations one WebSocket may run at once (subscriptions included). */
+  maxSubscriptionsPerSocket: number;
+  /** WebSocket connections one client address may hold open. */
+  maxSocketsPerClient: number;
   maxAnnotationBytes: number;
   /** Labels one media item may carry (MAX_LABELS_PER_MEDIA); each is 1 to 200 characters. */
   maxLabelsPerMedia: number;
@@ -273,6 +279,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 * 1024 * 1024, 1),
     maxUploadFiles: integer(env, 'MAX_UPLOAD_FILES', 1, 1, 100),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 2 * 1024 * 1024, 1024),
+    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 1, 1000),
+    maxSubscriptionsPerSocket: integer(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
+    maxSocketsPerClient: integer(env, 'MAX_SOCKETS_PER_CLIENT', 100, 1),
     maxAnnotationBytes: integer(env, 'MAX_ANNOTATION_BYTES', 256 * 1024, 1),
     maxLabelsPerMedia: integer(env, 'MAX_LABELS_PER_MEDIA', 100, 1, 10_000),
     introspection: flag(env, 'INTROSPECTION', !production),

@@ -79,3 +79,9 @@ async function shutdown(signal: string) {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+// Last line of defence (issue 13): nothing a request can trigger may end the process. Causes are
+// fixed where they are (e.g. the multipart parser's errors in src/http/uploads.ts); anything
+// still escaping is logged and the gateway keeps serving.
+process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception (kept serving)'));
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (kept serving)'));

@@ -18,6 +18,7 @@ import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, useSpecErrorCodes, useUnavailableStatus } from './graphql/errors.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.ts';
+import { edgeLimits, OPERATION_LIMITS, useEdgeValidation } from './graphql/edge-validation.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
@@ -29,6 +30,7 @@ import { GRAPHIQL_ASSET_PREFIX, renderGraphiQLPage, serveGraphiQLAsset } from '.
 import { countingUploads, createLogger, createMetrics, useOperationName, withRequestScope } from './http/observability.ts';
 import { refuseSimplePostWithoutCsrfHeader } from './http/csrf.ts';
 import { boundMetricLabels, metricsAccess } from './http/metrics.ts';
+import { readBoundedBody } from './http/body-limit.ts';
 import { sendJson } from './http/respond.ts';
 import { createGraphQLWebSocket, PREBUILT_CONTEXT, type GraphQLWebSocket } from './http/ws.ts';
 import { handleMultipartGraphQL, isMultipart, useUploadedOperations } from './http/uploads.ts';
@@ -69,14 +71,7 @@ export interface GatewayServer {
   base: ContextBase;
 }
 
-/** Limits on what one operation may ask for (graphql-armor); documented in the README. */
-export const OPERATION_LIMITS = {
-  maxDepth: 12,
-  maxAliases: 30,
-  maxTokens: 5000,
-  maxDirectives: 50,
-  maxCost: 20000,
-};
+export { OPERATION_LIMITS } from './graphql/edge-validation.ts';
 
 export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   const { config, database } = deps;
@@ -161,13 +156,17 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth },
-        maxAliases: { n: OPERATION_LIMITS.maxAliases },
-        maxTokens: { n: OPERATION_LIMITS.maxTokens },
+        // Aliases of __typename count too (a thousand of them cost a thousand resolutions).
+        maxAliases: { n: OPERATION_LIMITS.maxAliases, allowList: [] },
+        // Tokens are counted before parsing, by useEdgeValidation's lexer scan.
+        maxTokens: { enabled: false },
         maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
         costLimit: { maxCost: OPERATION_LIMITS.maxCost },
         // "Did you mean …?" helps while developing; in production it would map the schema.
         blockFieldSuggestion: { enabled: config.nodeEnv === 'production' },
       }),
+      // After graphql-armor: its parse function is replaced by one with the parser's maxTokens.
+      useEdgeValidation(edgeLimits(config)),
     ],
   });
 
@@ -197,16 +196,18 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
     if (config.graphiql && path.startsWith(GRAPHIQL_ASSET_PREFIX)) return serveGraphiQLAsset(req, res, path);
     const media = MEDIA_CONTENT_PATH.exec(path ?? '');
     if (media && handleCors(config.corsOrigins, req, res, ['GET', 'HEAD'])) return;
-    if (media) return handleMediaDownload(base, req, res, decodeURIComponent(media[1]!));
+    if (media) return handleMediaDownload(base, req, res, media[1]!);
     if (path === '/graphql' && handleCors(config.corsOrigins, req, res, ['GET', 'POST'])) return;
     if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) return handleMultipartGraphQL(yoga, config, req, res);
     if (path === '/graphql' && refuseSimplePostWithoutCsrfHeader(req, res)) return;
     if (path === '/graphql') {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > config.maxBodyBytes) {
-        return sendJson(res, 413, {
-          errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
-        });
+      if (!validHost(req.headers.host)) {
+        return sendJson(res, 400, { errors: [{ message: 'Malformed Host header', extensions: { code: 'BAD_USER_INPUT', field: 'host' } }] });
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const body = await readBoundedBody(req, res, config.maxBodyBytes);
+        if (!body) return;
+        (req as IncomingMessage & { body?: Buffer }).body = body;
       }
       return yoga.requestListener(req, res);
     }
@@ -308,6 +309,16 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       drain = null;
     },
   };
+}
+
+/** Yoga builds the request URL from Host; a Host no URL can hold would fail there with a 500. */
+function validHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  try {
+    return new URL(`http://${host}/`).host.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
-import { DomainError, ErrorCode } from '../domain/errors.ts';
+import { DomainError, ErrorCode, sqlState } from '../domain/errors.ts';
 
 const SPEC_CODES = new Set<string>(Object.values(ErrorCode));
 
@@ -70,6 +70,16 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
       positions: graphQLError?.positions,
       path: graphQLError?.path,
       extensions: { code: ErrorCode.UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS },
+    });
+  }
+  // SQLSTATE class 22 (data exception: a value the column cannot take, e.g. a forged cursor's
+  // timestamp): the request's input is at fault, and useEdgeValidation missed it. Logged, so
+  // the check can be added where it belongs.
+  if (sqlState(original)?.startsWith('22')) {
+    log(original);
+    return new GraphQLError('A value of the request cannot be stored or compared', {
+      path: graphQLError?.path,
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
     });
   }
   log(original);

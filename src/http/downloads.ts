@@ -53,11 +53,28 @@ function disposition(media: MediaRow): string {
   return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(media.filename)}`;
 }
 
-export async function handleMediaDownload(base: ContextBase, req: IncomingMessage, res: ServerResponse, mediaId: string) {
+/** The media id of the path, percent-decoded; null when the escapes are malformed (`%E0%A4%A`). */
+function decodeId(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** `rawId` is the path segment as sent. */
+export async function handleMediaDownload(base: ContextBase, req: IncomingMessage, res: ServerResponse, rawId: string) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return fail(res, 405, 'BAD_USER_INPUT', 'Use GET or HEAD', { allow: 'GET, HEAD' });
   }
-  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const mediaId = decodeId(rawId);
+  let params: URLSearchParams;
+  try {
+    params = new URL(`http://localhost${(req.url ?? '/').replace(/^[^?]*/, '/')}`).searchParams;
+  } catch {
+    params = new URLSearchParams();
+  }
+  if (mediaId === null) return fail(res, 400, 'BAD_USER_INPUT', 'The media id in the path is not a valid percent-encoded string');
   const who = await whoAsks(base, req, mediaId, params);
   if ('status' in who) return fail(res, who.status, who.code, who.message);
   const media = await findMedia(base.db, mediaId);

@@ -82,6 +82,22 @@ function incomplete(req: IncomingMessage): Promise<never> {
   });
 }
 
+/**
+ * graphql-upload-minimal listens to its busboy parser's 'error' with `once`, then destroys the
+ * parser; busboy's destroy of an unfinished form emits a second 'error' ("Unexpected end of
+ * form") that nobody listens to, and the process died of it (issue 13: a space in a part header
+ * name, a control character or an 8 KB part content-type, a 100 KB header section). The parser
+ * is what the request is piped into: give it a lasting listener there. The first error still
+ * reaches processRequest, which rejects with it.
+ */
+function guardParserErrors(req: IncomingMessage) {
+  const pipe = req.pipe;
+  req.pipe = function guardedPipe(this: IncomingMessage, destination, options) {
+    destination.on('error', () => {});
+    return pipe.call(this, destination, options);
+  } as typeof req.pipe;
+}
+
 async function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string) {
   req.resume();
   await afterRequest(req);
@@ -98,6 +114,7 @@ export async function handleMultipartGraphQL(
     return refuse(req, res, 400, 'BAD_USER_INPUT', `Multipart requests need a preflight header such as x-graphql-csrf (CSRF prevention)`);
   }
   let operation: GraphQLOperation | GraphQLOperation[];
+  guardParserErrors(req);
   try {
     operation = await Promise.race([
       processRequest(req, res, {

@@ -23,6 +23,7 @@ import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
+import { webSocketLimits } from './ws-limits.ts';
 
 export interface ConnectionParams extends Record<string, unknown> {
   authorization?: unknown;
@@ -74,9 +75,10 @@ const reason = (message: string) => message.slice(0, 123);
 export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQLWebSocket {
   const { yoga, base, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  const limits = webSocketLimits(base.config, logger);
 
   const server = useServer<ConnectionParams, ConnectionExtra>(
-    {
+    limits.guard({
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
@@ -166,9 +168,11 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         };
         const errors = validate(args.schema, args.document);
         if (errors.length > 0) return errors;
+        const refused = limits.refused(args.schema, args.document, args.variableValues);
+        if (refused) return refused;
         return args as ExecutionArgs;
       },
-    },
+    }),
     wss,
     options.keepAliveMs,
   );
@@ -177,7 +181,11 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
 
   return {
     handleUpgrade(request, socket, head) {
-      wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+      if (!limits.admit(request, socket)) return;
+      wss.handleUpgrade(request, socket, head, (client) => {
+        limits.opened(request, client);
+        wss.emit('connection', client, request);
+      });
     },
     get clientCount() {
       return wss.clients.size;
