@@ -112,6 +112,18 @@ describe('connections', () => {
     const small = await post({ query: query('$n'), variables: { n: 2 } });
     expect(small.body.errors).toBeUndefined();
   });
+
+  it("the frontend's nested read passes the cost limit with literal page sizes and with variables", async () => {
+    const nested = (first: string, media: string) => `query($a: ID!, $first: Int!, $media: Int!) { sessions(applicationId: $a, first: ${first}) { edges { node {
+      id name properties participants { id type } application { name }
+      media(first: ${media}) { edges { node { id title filename kind status } } } } } } }`;
+    for (const [first, media] of [[50, 5], [100, 20]]) {
+      const literal = await post({ query: nested(String(first), String(media)).replace(', $first: Int!, $media: Int!', ''), variables: { a: applicationId } });
+      const variables = await post({ query: nested('$first', '$media'), variables: { a: applicationId, first, media } });
+      expect(literal.body.errors).toBeUndefined();
+      expect(variables.body.errors).toBeUndefined();
+    }
+  });
 });
 
 describe('HTTP', () => {

@@ -43,7 +43,8 @@ export const OPERATION_LIMITS = {
   maxAliases: 30,
   maxTokens: 5000,
   maxDirectives: 50,
-  maxCost: 20000,
+  // The frontend's nested read (50 sessions x 5 media) costs 24,670; 100 x 20 costs 182,863.
+  maxCost: 200_000,
 };
 
 /** Bracket nesting a legitimate document never needs (selection depth 12, JSON depth 64). */
