@@ -19,6 +19,7 @@ import { WebSocketServer } from 'ws';
 import { isExpiry } from '../access/authenticate.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
+import { deliverDirectly } from '../graphql/events/shared-execution.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
 
 export interface ConnectionParams extends Record<string, unknown> {
@@ -108,7 +109,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         return true;
       },
       onClose: (ctx) => ctx.extra.unguard?.(),
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const connection = ctx.extra.context!;
         const credential = connection.credential!;
         if (credential.kind === 'jwt' && credential.expiresAt <= Date.now()) {
@@ -143,6 +144,8 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         };
         const errors = validate(args.schema, args.document);
         if (errors.length > 0) return errors;
+        // Live events of this operation go straight to the socket (shared-execution.ts).
+        deliverDirectly(args.contextValue, { socket: ctx.extra.socket, id });
         return args as ExecutionArgs;
       },
     },
