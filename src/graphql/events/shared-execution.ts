@@ -56,6 +56,9 @@ export function deliverDirectly(contextValue: object, target: LiveTarget): void 
 interface Entry {
   json: string | null;
   waiting: DirectDelivery[];
+  /** The last frame built from it, and for which prefix (subscribers with the same operation id share it). */
+  framePrefix?: string;
+  frame?: Buffer;
 }
 
 /** The subscribers of one operation text with the same variables, on this instance. */
@@ -170,7 +173,7 @@ class DirectDelivery implements StreamSink {
   }
 
   private enqueue(entry: Entry): void {
-    if (this.queue.length === 0 && entry.json !== null) this.write(entry.json);
+    if (this.queue.length === 0 && entry.json !== null) this.write(entry);
     else {
       this.queue.push(entry);
       if (entry.json === null) entry.waiting.push(this);
@@ -181,15 +184,20 @@ class DirectDelivery implements StreamSink {
   /** Writes what is ready, in order. */
   flush(): void {
     if (this.finished) return;
-    while (this.queue.length > 0 && this.queue[0]!.json !== null) this.write(this.queue.shift()!.json!);
+    while (this.queue.length > 0 && this.queue[0]!.json !== null) this.write(this.queue.shift()!);
     if (this.ending && this.queue.length === 0) this.finish();
   }
 
-  private write(json: string): void {
+  private write(entry: Entry): void {
     const socket = this.target.socket;
     if (socket.readyState !== OPEN) return;
+    if (entry.framePrefix !== this.prefix) {
+      entry.framePrefix = this.prefix;
+      entry.frame = Buffer.from(this.prefix + entry.json + '}');
+    }
     this.backlog++;
-    socket.send(this.prefix + json + '}', this.ack);
+    // A Buffer is sent as it is (a text frame, not encoded again per socket).
+    socket.send(entry.frame!, { binary: false }, this.ack);
   }
 
   private releaseDrain(): void {
