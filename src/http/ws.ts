@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -19,7 +19,7 @@ import { WebSocketServer } from 'ws';
 import { isExpiry } from '../access/authenticate.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
-import { deliverDirectly } from '../graphql/events/shared-execution.ts';
+import { deliverDirectly, subscribeLive } from '../graphql/events/shared-execution.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
 
 export interface ConnectionParams extends Record<string, unknown> {
@@ -77,7 +77,9 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
     {
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      // Subscriptions run beside envelop: nothing of Yoga's per-operation machinery stays
+      // alive for the stream's lifetime (shared-execution.ts masks errors as Yoga does).
+      subscribe: (args) => ((args.rootValue as EnvelopedRoot | undefined)?.subscribe ? (args.rootValue as EnvelopedRoot).subscribe(args) : subscribeLive(args)) as never,
       onConnect: async (ctx) => {
         const authorization = param(ctx.connectionParams, 'authorization');
         if (!authorization) {
@@ -144,8 +146,12 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         };
         const errors = validate(args.schema, args.document);
         if (errors.length > 0) return errors;
-        // Live events of this operation go straight to the socket (shared-execution.ts).
-        deliverDirectly(args.contextValue, { socket: ctx.extra.socket, id });
+        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+          // Live events of this operation go straight to the socket (shared-execution.ts), in
+          // the operation's own context (not Yoga's, which would live as long as the stream).
+          deliverDirectly(context, { socket: ctx.extra.socket, id });
+          return { ...args, contextValue: context, rootValue: undefined } as ExecutionArgs;
+        }
         return args as ExecutionArgs;
       },
     },

@@ -271,11 +271,24 @@ function mapStream(source: AsyncIterator<unknown>, map: (payload: unknown) => Re
 /** Per event object, the iterated streams' result for each (viewer, operation) key. */
 const iteratedResults = new WeakMap<object, Map<string, Result>>();
 
+/**
+ * graphql-ws subscriptions (src/http/ws.ts), outside envelop: the source stream is created in
+ * a throwaway copy of the context (so per-request caches do not live as long as the stream),
+ * and errors are masked as Yoga masks them.
+ */
+export async function subscribeLive(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const result = await subscribeShared(args);
+  if (isAsyncIterable(result) || !result.errors?.length) return result as AsyncIterableIterator<ExecutionResult>;
+  const logger = (args.contextValue as Context).services.logger;
+  const errors = result.errors.map((error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')));
+  return { ...result, errors } as unknown as ExecutionResult;
+}
+
 export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const source = await createSourceEventStream(args);
-  if (!isAsyncIterable(source)) return source;
   const ctx = args.contextValue as Context;
   const target = liveTargets.get(ctx);
+  const source = await createSourceEventStream(target ? { ...args, contextValue: { ...ctx } } : args);
+  if (!isAsyncIterable(source)) return source;
   if (target && source instanceof EventSubscription) {
     const delivery = new DirectDelivery(target, sharedOperation(args), ctx);
     source.pushTo(delivery);
