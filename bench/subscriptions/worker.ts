@@ -1,6 +1,8 @@
 // A benchmark worker process: opens `subscribers` graphql-ws connections with one
-// applicationEvents subscription each and records, per delivered event, the time since the
-// writer sent it (its data carries `sentAt`).
+// applicationEvents subscription each (subscriber j signs in with token j mod the tokens given:
+// that many distinct viewers) and records, per delivered event, the time since the writer sent
+// it (its data carries `sentAt`). Every connection uses the operation id "1", as
+// ../shared/perf/live.sh does, so the floor can send one pre-serialised frame to all.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { WorkerReport } from './support.ts';
@@ -8,13 +10,16 @@ import type { WorkerReport } from './support.ts';
 interface Start {
   type: 'start';
   url: string;
-  token: string;
+  tokens: string[];
+  /** Index of this worker's first subscriber among all (spreads the viewers evenly). */
+  offset: number;
   applicationId: string;
   subscribers: number;
   events: number;
 }
 
-const QUERY = `subscription($a: ID!) { applicationEvents(applicationId: $a, types: [SESSION_EVENT_CREATED]) { cursor ... on SessionDataEvent { data } } }`;
+// The selection of ../shared/perf/live.sh.
+const QUERY = `subscription($a: ID!) { applicationEvents(applicationId: $a) { id type cursor ... on SessionDataEvent { data } } }`;
 const CONNECT_BATCH = 250;
 
 const latencies: number[] = [];
@@ -28,7 +33,8 @@ function open(start: Start, index: number): Promise<void> {
     const client = createClient({
       url: start.url,
       webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${start.token}` },
+      connectionParams: { authorization: `Bearer ${start.tokens[(start.offset + index) % start.tokens.length]}` },
+      generateID: () => '1',
       retryAttempts: 0,
       lazy: false,
       on: { connected: () => resolve(), closed: () => resolve() },
@@ -39,10 +45,11 @@ function open(start: Start, index: number): Promise<void> {
       {
         next: (result: any) => {
           const event = result.data?.applicationEvents;
-          if (!event) {
+          if (!event?.data || typeof event.data.sentAt !== 'number') {
             errors++;
             return;
           }
+          if (event.data.warmup) return;
           latencies.push(Date.now() - event.data.sentAt);
           counts[index]!++;
         },

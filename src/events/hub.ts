@@ -28,6 +28,7 @@
 //
 // Each subscriber's buffer is bounded (`bufferSize`); a subscriber that falls further behind
 // gets a RATE_LIMITED error (with `resumeAfter`, its last delivered cursor) and its stream ends.
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -108,6 +109,11 @@ export class EventHub {
   private started = false;
   private readonly source: StreamSource;
   private readonly db: Database;
+  /**
+   * Reads run in the async context the hub was made in, not in that of the request whose
+   * commit woke it: no request scope (AsyncLocalStorage) follows the live path.
+   */
+  private readonly readScope = new AsyncResource('skylight.EventHub.read');
 
   constructor(private readonly options: EventHubOptions) {
     this.db = backgroundDatabase(options.database);
@@ -117,14 +123,30 @@ export class EventHub {
     this.source = {
       readPage: (filter, position, limit) => this.readPage(filter, position, limit),
       visible: (viewer, filter, rows) => this.visible(viewer, filter, rows),
+      readerOf: (viewer, event) => ({ principal: this.access.peek(viewer.id) ?? viewer, session: this.sessionFacts(event.sessionId) }),
       delivered: (event) => {
-        const metrics = this.options.metrics;
-        if (!metrics) return;
-        metrics.eventsDelivered.inc();
-        metrics.eventDeliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
+        this.countDelivered(1);
+        this.options.metrics?.eventDeliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
       },
       closed: (subscription) => this.remove(subscription),
     };
+  }
+
+  /** Deliveries are counted here and added to the Prometheus counter once per turn of the event loop. */
+  private deliveredSinceFlush = 0;
+  private flushScheduled = false;
+
+  private countDelivered(count: number): void {
+    const metrics = this.options.metrics;
+    if (!metrics || count === 0) return;
+    this.deliveredSinceFlush += count;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      metrics.eventsDelivered.inc(this.deliveredSinceFlush);
+      this.deliveredSinceFlush = 0;
+    });
   }
 
   /** The hub's view of the database: statements sent through it are not counted as requests'. */
@@ -267,7 +289,8 @@ export class EventHub {
       this.readAgain = true;
       return;
     }
-    this.reading = this.readLoop()
+    this.reading = this.readScope
+      .runInAsyncScope(() => this.readLoop())
       .catch((error) => this.options.logger.warn({ err: error }, 'reading the event log failed; retrying on the next wake-up'))
       .finally(() => {
         this.reading = null;
@@ -336,17 +359,40 @@ export class EventHub {
     return rules.eventReadable.check(current ?? viewer, { ...event, session: this.sessionFacts(event.sessionId) });
   }
 
-  /** Synchronous on purpose: `head` moves together with the hand-over (see the top of this file). */
+  /**
+   * Synchronous on purpose: `head` moves together with the hand-over (see the top of this file).
+   * Visibility is decided once per (event, viewer), however many subscriptions the viewer has;
+   * each subscription gets the viewer as the registry knows it now and the session's facts.
+   */
   private dispatch(rows: EventRow[]): void {
+    const readers = new Map<string, Principal | null>();
+    let delivered = 0;
     for (const event of rows) {
       const set = this.subscribers.get(event.applicationId);
       if (!set) continue;
+      const session = this.sessionFacts(event.sessionId);
+      const facts = { ...event, session };
+      readers.clear();
+      let offered = 0;
       for (const subscription of set) {
         if (!matches(subscription.filter, event)) continue;
-        if (!this.mayRead(subscription.viewer, event)) continue;
-        subscription.offer(event);
+        const viewerId = subscription.viewer.id;
+        let reader = readers.get(viewerId);
+        if (reader === undefined) {
+          const current = this.access.peek(viewerId);
+          const principal = current === null ? null : (current ?? subscription.viewer);
+          reader = principal && rules.eventReadable.check(principal, facts) ? principal : null;
+          readers.set(viewerId, reader);
+        }
+        if (reader === null) continue;
+        offered++;
+        if (subscription.offer(event, reader, session)) delivered++;
+      }
+      if (offered > 0) {
+        this.options.metrics?.eventDeliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
       }
     }
+    this.countDelivered(delivered);
     this.head = rows[rows.length - 1]!.position;
     this.options.onRead?.(rows);
   }

@@ -2,6 +2,7 @@
 // only as fast as the subscriber consumes), then live events handed over by the hub.
 // See src/events/hub.ts for why the hand-over has no gap and no duplicate.
 import type { Principal } from '../access/principal.ts';
+import type { SessionFacts } from '../access/rules.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { encodeEventCursor, type EventRow, type EventType } from './log.ts';
 
@@ -34,8 +35,26 @@ export interface StreamSource {
   readPage(filter: EventFilter, position: number, limit: number): Promise<EventRow[]>;
   /** The events of `rows` the viewer may read now. */
   visible(viewer: Principal, filter: EventFilter, rows: EventRow[]): Promise<EventRow[]>;
+  /** Who reads the event now (the viewer as the registry knows it) and its session's facts. */
+  readerOf(viewer: Principal, event: EventRow): { principal: Principal; session: SessionFacts | null };
   delivered(event: EventRow): void;
   closed(subscription: EventSubscription): void;
+}
+
+/**
+ * Where a pushed stream goes (the graphql-ws socket, src/graphql/events/shared-execution.ts):
+ * live events are handed over synchronously by the hub's dispatch, with no promise and no
+ * iterator step per subscriber.
+ */
+export interface StreamSink {
+  /** Send this event now, as `principal` may read it. */
+  event(event: EventRow, principal: Principal, session: SessionFacts | null): void;
+  /** The stream ended: with its last item (RATE_LIMITED, revoked, replay failed), or closed (null). */
+  end(failure: DomainError | Error | null): void;
+  /** Messages handed to the transport and not yet written out: the subscriber's buffer. */
+  readonly backlog: number;
+  /** Resolves once the backlog is empty (replay pages wait for it). */
+  drained(): Promise<void>;
 }
 
 export const REPLAY_PAGE_SIZE = 200;
@@ -68,19 +87,86 @@ export class EventSubscription implements AsyncIterableIterator<StreamItem> {
     return this.pending === null;
   }
 
-  /** Called by the hub with an event that matches the filter and that the viewer may read. */
-  offer(event: EventRow): void {
-    if (this.ended || this.failure) return;
+  private sink: StreamSink | null = null;
+
+  /**
+   * Called by the hub with an event that matches the filter and that the viewer may read, as
+   * `principal` (the viewer now) with the session's `facts`. True when it was sent at once
+   * (pushed streams; the hub counts those, the others count when taken).
+   */
+  offer(event: EventRow, principal?: Principal, facts?: SessionFacts | null): boolean {
+    if (this.ended || this.failure) return false;
     if (this.pending) {
       this.pending.push(event);
       if (this.pending.length > this.bufferSize) this.overflow();
-      return;
+      return false;
     }
-    if (event.position <= this.position) return;
+    if (event.position <= this.position) return false;
     this.position = event.position;
+    const sink = this.sink;
+    if (sink && this.queue.length === 0) {
+      this.lastDelivered = event.position;
+      if (principal) sink.event(event, principal, facts ?? null);
+      else this.push(sink, event);
+      if (sink.backlog > this.bufferSize) this.overflow();
+      return true;
+    }
     this.queue.push(event);
-    if (this.queue.length > this.bufferSize) return this.overflow();
-    this.signal();
+    if (this.queue.length > this.bufferSize) this.overflow();
+    else this.signal();
+    return false;
+  }
+
+  private push(sink: StreamSink, event: EventRow): void {
+    const reader = this.source.readerOf(this.viewer, event);
+    sink.event(event, reader.principal, reader.session);
+  }
+
+  /**
+   * Pushes the stream into `sink` instead of being iterated: the replay (page by page, each
+   * once the sink has written the previous one out), then live events as the hub hands them over.
+   */
+  pushTo(sink: StreamSink): void {
+    this.sink = sink;
+    void this.pump();
+  }
+
+  private pumping = false;
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      await this.pumpLoop(this.sink!);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async pumpLoop(sink: StreamSink): Promise<void> {
+    for (;;) {
+      for (let event = this.queue.shift(); event; event = this.queue.shift()) {
+        this.lastDelivered = event.position;
+        this.source.delivered(event);
+        this.push(sink, event);
+      }
+      if (this.failure) {
+        const failure = this.failure;
+        this.failure = null;
+        this.ended = true;
+        return sink.end(failure);
+      }
+      if (this.ended) return sink.end(null);
+      if (!this.pending) return;
+      try {
+        await this.replayPage();
+        if (sink.backlog > 0) await sink.drained();
+      } catch (error) {
+        this.failure = error instanceof Error ? error : new Error(String(error));
+        this.queue = [];
+        this.pending = null;
+        this.source.closed(this);
+      }
+    }
   }
 
   /** The subscriber fell too far behind: drop what is buffered and end with an error. */
@@ -158,6 +244,19 @@ export class EventSubscription implements AsyncIterableIterator<StreamItem> {
   }
 
   private signal(): void {
+    const sink = this.sink;
+    if (sink) {
+      // Pushed: only the end of the stream is signalled. A failure goes after what the pump is
+      // still sending; a close ends at once (and releases a pump waiting for the sink).
+      if (this.failure && this.pumping) return;
+      if (this.failure || this.ended) {
+        const failure = this.failure;
+        this.failure = null;
+        this.ended = true;
+        sink.end(failure);
+      }
+      return;
+    }
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.();

@@ -72,6 +72,8 @@ export interface GatewayMetrics {
   openSubscriptions: Gauge;
   eventsDelivered: Counter;
   eventDeliveryLag: Histogram;
+  /** Executions of a subscription's selection for live events (one per event and sharing class). */
+  liveExecutions: Counter;
   uploadBytes: Counter;
 }
 
@@ -92,8 +94,13 @@ export function createMetrics(): GatewayMetrics {
     }),
     eventDeliveryLag: new Histogram({
       name: 'skylight_event_delivery_lag_seconds',
-      help: 'Time from an event being committed to its delivery to a subscriber.',
+      help: 'Time from an event being committed to its live dispatch on this instance (once per event), or to its delivery from a replay or an SSE stream.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    liveExecutions: new Counter({
+      name: 'skylight_live_executions_total',
+      help: 'Executions of subscription selections for events: one per event and group of subscribers that share a result (same operation, variables and permission class).',
       registers: [registry],
     }),
     uploadBytes: new Counter({

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -22,6 +22,7 @@ import { LOGIN_REVOKED, loginRevoked } from '../access/registry.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { Context } from '../graphql/context.ts';
+import { deliverDirectly, subscribeLive } from '../graphql/events/shared-execution.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
 import { webSocketLimits } from './ws-limits.ts';
 
@@ -81,7 +82,9 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
     limits.guard({
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      // Subscriptions run beside envelop: nothing of Yoga's per-operation machinery stays
+      // alive for the stream's lifetime (shared-execution.ts masks errors as Yoga does).
+      subscribe: (args) => ((args.rootValue as EnvelopedRoot | undefined)?.subscribe ? (args.rootValue as EnvelopedRoot).subscribe(args) : subscribeLive(args)) as never,
       onConnect: async (ctx) => {
         const authorization = param(ctx.connectionParams, 'authorization');
         if (!authorization) {
@@ -122,7 +125,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         return true;
       },
       onClose: (ctx) => ctx.extra.unguard?.(),
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const connection = ctx.extra.context!;
         const credential = connection.credential!;
         if (credential.kind === 'jwt' && credential.expiresAt <= Date.now()) {
@@ -170,6 +173,12 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         if (errors.length > 0) return errors;
         const refused = limits.refused(args.schema, args.document, args.variableValues);
         if (refused) return refused;
+        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+          // Live events of this operation go straight to the socket (shared-execution.ts), in
+          // the operation's own context (not Yoga's, which would live as long as the stream).
+          deliverDirectly(context, { socket: ctx.extra.socket, id });
+          return { ...args, contextValue: context, rootValue: undefined } as ExecutionArgs;
+        }
         return args as ExecutionArgs;
       },
     }),

@@ -1,33 +1,246 @@
-// Executes a subscription's selection once per event for every subscriber that would get the
-// same answer: same viewer, same operation, same variables. The hub hands one event object to
-// all its local subscribers, so 10,000 subscribers of one viewer cost one execution per event
-// instead of 10,000 (each still gets its own message). Different viewers never share a
-// result. Each execution runs in a delivery context (src/graphql/context.ts): the viewer's
-// principal as the registry knows it at that moment and fresh scope and loader caches, so a
-// permission lost while the stream is open stops showing at the next event. Otherwise the same
-// as graphql-js `subscribe`.
+// Executes a subscription's selection once per event for every subscriber that gets the same
+// answer, and, over graphql-ws, writes the answer to the sockets directly.
+//
+// Sharing. Subscribers of the same operation (text, operation name, variables) whose viewers
+// are in the same permission class for the event (sharing.ts: permissions in the event's
+// application, admin/integration flags, taking part in its session where that matters) share
+// one execution; an operation that selects a field that depends on who asks (e.g. a signed
+// media URL) shares only between subscribers of the same viewer. Each execution runs in a
+// delivery context (src/graphql/context.ts): the viewer's principal as the registry knows it
+// at that moment and fresh scope and loader caches, so a permission lost while the stream is
+// open stops showing at the next event. `skylight_live_executions_total` counts executions.
+//
+// Direct delivery (graphql-ws, src/http/ws.ts). The hub hands every event to each
+// subscription synchronously; the subscription calls its DirectDelivery, which looks the
+// shared result up and writes `{"id":"<id>","type":"next","payload":` + the result's JSON
+// (serialised once per execution) + `}` to the `ws` socket: no async iterator, promise or
+// JSON.stringify per subscriber. graphql-ws still owns the protocol: it gets a stream that
+// yields nothing and ends when the subscription ends, so `complete`, `error`, ping/pong and
+// close codes are its own. Errors in results are masked like Yoga masks them. The socket's
+// unwritten messages are the subscriber's buffer (SUBSCRIPTION_BUFFER_EVENTS).
+//
+// Other transports (SSE) iterate the subscription and share by viewer id, as graphql-js
+// `subscribe` would, otherwise.
 import {
   createSourceEventStream,
   execute,
-  print,
-  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
+import type { WebSocket } from 'ws';
+import type { Principal } from '../../access/principal.ts';
+import type { SessionFacts } from '../../access/rules.ts';
+import type { DomainError } from '../../domain/errors.ts';
+import type { EventRow } from '../../events/log.ts';
+import { EventSubscription, type StreamSink } from '../../events/subscription.ts';
 import { deliveryContext, type Context } from '../context.ts';
+import { maskError } from '../errors.ts';
+import { operationKey, operationSharing, permissionClass, type Sharing } from './sharing.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
-const documentText = new WeakMap<DocumentNode, string>();
-/** Per event object, the result for each sharing key; gone with the event. */
-const sharedResults = new WeakMap<object, Map<string, Result>>();
+/** Where graphql-ws delivers one operation: its socket and the operation id. */
+export interface LiveTarget {
+  socket: WebSocket;
+  id: string;
+}
 
-function sharingKey(args: ExecutionArgs): string | null {
-  const viewerId = (args.contextValue as { viewer?: { id: string } | null } | undefined)?.viewer?.id;
-  if (!viewerId) return null;
-  let text = documentText.get(args.document);
-  if (text === undefined) documentText.set(args.document, (text = print(args.document)));
-  return `${viewerId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${text}`;
+const liveTargets = new WeakMap<object, LiveTarget>();
+
+/** Called by the graphql-ws transport: deliver this operation's events straight to its socket. */
+export function deliverDirectly(contextValue: object, target: LiveTarget): void {
+  liveTargets.set(contextValue, target);
+}
+
+/** A shared result: its JSON once the execution is done, and the deliveries waiting for it. */
+interface Entry {
+  json: string | null;
+  waiting: DirectDelivery[];
+  /** The last frame built from it, and for which prefix (subscribers with the same operation id share it). */
+  framePrefix?: string;
+  frame?: Buffer;
+}
+
+/** The subscribers of one operation text with the same variables, on this instance. */
+class SharedOperation {
+  users = 0;
+  /** Per event object, the entry for each sharing key; gone with the event. */
+  private readonly results = new WeakMap<EventRow, Map<string, Entry>>();
+
+  constructor(
+    private readonly args: ExecutionArgs,
+    private readonly sharing: Sharing,
+    /** Called when its last subscriber has gone. */
+    readonly forget: () => void,
+  ) {}
+
+  entry(event: EventRow, principal: Principal, session: SessionFacts | null, ctx: Context): Entry {
+    let byKey = this.results.get(event);
+    if (!byKey) this.results.set(event, (byKey = new Map()));
+    const key = this.sharing === 'class' ? permissionClass(principal, event.applicationId, session) : `#${principal.id}`;
+    let entry = byKey.get(key);
+    // No reload on a denial (recheckDenial): the result is for the class, not for this viewer.
+    if (!entry) byKey.set(key, (entry = this.run(event, { ...ctx, viewer: principal, viewerReloaded: this.sharing === 'class' })));
+    return entry;
+  }
+
+  /** The last item of a stream that the hub had to end (RATE_LIMITED, revoked): never shared. */
+  failure(failure: DomainError | Error, ctx: Context): Entry {
+    return this.run({ failure }, deliveryContext(ctx));
+  }
+
+  private run(payload: unknown, ctx: Context): Entry {
+    ctx.services.metrics?.liveExecutions.inc();
+    const entry: Entry = { json: null, waiting: [] };
+    const log = (original: unknown) => ctx.services.logger.error({ err: original }, 'unexpected error');
+    const done = (result: ExecutionResult) => {
+      entry.json = serialise(result, log);
+      const waiting = entry.waiting;
+      entry.waiting = [];
+      for (const delivery of waiting) delivery.flush();
+    };
+    let result: Result;
+    try {
+      result = execute({ ...this.args, rootValue: payload, contextValue: ctx });
+    } catch (error) {
+      result = { errors: [error as never] };
+    }
+    if (result instanceof Promise) result.then(done, (error) => done({ errors: [error] }));
+    else done(result);
+    return entry;
+  }
+}
+
+function serialise(result: ExecutionResult, log: (original: unknown) => void): string {
+  if (!result.errors?.length) return JSON.stringify(result);
+  return JSON.stringify({ ...result, errors: result.errors.map((error) => maskError(error, log)) });
+}
+
+/** Per schema, the shared operations by operation key. */
+const operations = new WeakMap<object, Map<string, SharedOperation>>();
+
+const OPEN = 1;
+
+/** One graphql-ws operation's stream, pushed by its subscription straight into its socket. */
+class DirectDelivery implements StreamSink {
+  backlog = 0;
+  private readonly prefix: string;
+  /** Results not written yet because one of them (the first) is still executing. */
+  private queue: Entry[] = [];
+  private ending = false;
+  private finished = false;
+  private drainWaiter: (() => void) | null = null;
+  private resolveDone!: () => void;
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  private readonly ack = () => {
+    this.backlog--;
+    if (this.backlog === 0) this.releaseDrain();
+  };
+
+  constructor(
+    private readonly target: LiveTarget,
+    private readonly operation: SharedOperation,
+    private readonly ctx: Context,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+  }
+
+  event(event: EventRow, principal: Principal, session: SessionFacts | null): void {
+    if (this.finished || this.ending) return;
+    this.enqueue(this.operation.entry(event, principal, session, this.ctx));
+  }
+
+  end(failure: DomainError | Error | null): void {
+    if (this.finished || this.ending) return;
+    if (!failure) return this.finish();
+    this.ending = true;
+    this.enqueue(this.operation.failure(failure, this.ctx));
+  }
+
+  drained(): Promise<void> {
+    if (this.backlog === 0 || this.finished) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiter = resolve));
+  }
+
+  /** Stops at once (the client completed the operation, or the socket closed). */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.queue = [];
+    this.releaseDrain();
+    this.resolveDone();
+    if (--this.operation.users === 0) this.operation.forget();
+  }
+
+  private enqueue(entry: Entry): void {
+    if (this.queue.length === 0 && entry.json !== null) this.write(entry);
+    else {
+      this.queue.push(entry);
+      if (entry.json === null) entry.waiting.push(this);
+    }
+    if (this.ending && this.queue.length === 0) this.finish();
+  }
+
+  /** Writes what is ready, in order. */
+  flush(): void {
+    if (this.finished) return;
+    while (this.queue.length > 0 && this.queue[0]!.json !== null) this.write(this.queue.shift()!);
+    if (this.ending && this.queue.length === 0) this.finish();
+  }
+
+  private write(entry: Entry): void {
+    const socket = this.target.socket;
+    if (socket.readyState !== OPEN) return;
+    if (entry.framePrefix !== this.prefix) {
+      entry.framePrefix = this.prefix;
+      entry.frame = Buffer.from(this.prefix + entry.json + '}');
+    }
+    this.backlog++;
+    // A Buffer is sent as it is (a text frame, not encoded again per socket).
+    socket.send(entry.frame!, { binary: false }, this.ack);
+  }
+
+  private releaseDrain(): void {
+    const waiter = this.drainWaiter;
+    this.drainWaiter = null;
+    waiter?.();
+  }
+}
+
+function sharedOperation(args: ExecutionArgs): SharedOperation {
+  const key = operationKey(args.document, args.operationName, args.variableValues);
+  let bySchema = operations.get(args.schema);
+  if (!bySchema) operations.set(args.schema, (bySchema = new Map()));
+  let operation = bySchema.get(key);
+  if (!operation) {
+    const shared = new SharedOperation(args, operationSharing(args.schema, args.document, args.operationName), () => {
+      if (bySchema.get(key) === shared) bySchema.delete(key);
+    });
+    bySchema.set(key, (operation = shared));
+  }
+  operation.users++;
+  return operation;
+}
+
+/** What graphql-ws iterates for a directly delivered stream: nothing, until the stream ends. */
+function directStream(subscription: EventSubscription, delivery: DirectDelivery): AsyncIterableIterator<ExecutionResult> {
+  const done = { done: true, value: undefined } as const;
+  return {
+    next: () => delivery.done.then(() => done),
+    async return() {
+      delivery.finish();
+      subscription.close();
+      return done;
+    },
+    async throw(error?: unknown) {
+      delivery.finish();
+      subscription.close();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -55,16 +268,42 @@ function mapStream(source: AsyncIterator<unknown>, map: (payload: unknown) => Re
   };
 }
 
+/** Per event object, the iterated streams' result for each (viewer, operation) key. */
+const iteratedResults = new WeakMap<object, Map<string, Result>>();
+
+/**
+ * graphql-ws subscriptions (src/http/ws.ts), outside envelop: the source stream is created in
+ * a throwaway copy of the context (so per-request caches do not live as long as the stream),
+ * and errors are masked as Yoga masks them.
+ */
+export async function subscribeLive(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const result = await subscribeShared(args);
+  if (isAsyncIterable(result) || !result.errors?.length) return result as AsyncIterableIterator<ExecutionResult>;
+  const logger = (args.contextValue as Context).services.logger;
+  const errors = result.errors.map((error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')));
+  return { ...result, errors } as unknown as ExecutionResult;
+}
+
 export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const source = await createSourceEventStream(args);
+  const ctx = args.contextValue as Context;
+  const target = liveTargets.get(ctx);
+  const source = await createSourceEventStream(target ? { ...args, contextValue: { ...ctx } } : args);
   if (!isAsyncIterable(source)) return source;
-  const key = sharingKey(args);
-  const run = (payload: unknown): Result =>
-    execute({ ...args, rootValue: payload, contextValue: deliveryContext(args.contextValue as Context) });
+  if (target && source instanceof EventSubscription) {
+    const delivery = new DirectDelivery(target, sharedOperation(args), ctx);
+    source.pushTo(delivery);
+    return directStream(source, delivery);
+  }
+  const viewerId = ctx?.viewer?.id;
+  const key = viewerId ? `${viewerId}\n${operationKey(args.document, args.operationName, args.variableValues)}` : null;
+  const run = (payload: unknown): Result => {
+    ctx?.services?.metrics?.liveExecutions.inc();
+    return execute({ ...args, rootValue: payload, contextValue: deliveryContext(ctx) });
+  };
   return mapStream(source[Symbol.asyncIterator](), (payload) => {
     if (key === null || typeof payload !== 'object' || payload === null) return run(payload);
-    let results = sharedResults.get(payload);
-    if (!results) sharedResults.set(payload, (results = new Map()));
+    let results = iteratedResults.get(payload);
+    if (!results) iteratedResults.set(payload, (results = new Map()));
     let result = results.get(key);
     if (!result) results.set(key, (result = run(payload)));
     return result;
