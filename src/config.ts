@@ -50,6 +50,8 @@ export interface Config {
   maxSubscriptionsPerSocket: number;
   /** WebSocket connections one client address may hold open. */
   maxSocketsPerClient: number;
+  /** Whether MAX_SOCKETS_PER_CLIENT also counts loopback clients (this machine: a local proxy, a load test). */
+  socketCapLoopback: boolean;
   maxAnnotationBytes: number;
   /** Labels one media item may carry (MAX_LABELS_PER_MEDIA); each is 1 to 200 characters. */
   maxLabelsPerMedia: number;
@@ -282,6 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 1, 1000),
     maxSubscriptionsPerSocket: integer(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
     maxSocketsPerClient: integer(env, 'MAX_SOCKETS_PER_CLIENT', 100, 1),
+    socketCapLoopback: flag(env, 'SOCKET_CAP_LOOPBACK', false),
     maxAnnotationBytes: integer(env, 'MAX_ANNOTATION_BYTES', 256 * 1024, 1),
     maxLabelsPerMedia: integer(env, 'MAX_LABELS_PER_MEDIA', 100, 1, 10_000),
     introspection: flag(env, 'INTROSPECTION', !production),

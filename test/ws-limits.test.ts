@@ -14,7 +14,7 @@ const open: WebSocket[] = [];
 const closings: Promise<number>[] = [];
 
 beforeAll(async () => {
-  gw = await startGateway({ MAX_SUBSCRIPTIONS_PER_SOCKET: '5', MAX_SOCKETS_PER_CLIENT: '4' });
+  gw = await startGateway({ MAX_SUBSCRIPTIONS_PER_SOCKET: '5', MAX_SOCKETS_PER_CLIENT: '4', SOCKET_CAP_LOOPBACK: 'true' });
   applicationId = (await createApplication(gw)).id;
 });
 afterAll(async () => {
@@ -121,5 +121,25 @@ describe('graphql-ws: refusals are per operation', () => {
     const again = await connect();
     expect(again.socket.readyState).toBe(WebSocket.OPEN);
     for (const { socket } of [...sockets, again]) socket.close(1000);
+  });
+});
+
+describe('loopback clients', () => {
+  it('are not counted against MAX_SOCKETS_PER_CLIENT unless SOCKET_CAP_LOOPBACK is on', async () => {
+    const local = await startGateway({ MAX_SOCKETS_PER_CLIENT: '2' });
+    try {
+      const open = () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(wsUrl(local), 'graphql-transport-ws');
+          socket.on('open', () => resolve(socket));
+          socket.on('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+          socket.on('error', reject);
+        });
+      const sockets = await Promise.all(Array.from({ length: 5 }, open));
+      expect(sockets.every((socket) => socket.readyState === WebSocket.OPEN)).toBe(true);
+      for (const socket of sockets) socket.close(1000);
+    } finally {
+      await local.stop();
+    }
   });
 });

@@ -31,16 +31,22 @@ export interface WebSocketLimits {
 }
 
 const clientOf = (request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown';
+/** 127.0.0.0/8 and ::1, also IPv4-mapped: this machine. */
+const isLoopback = (address: string) => /^(::ffff:)?127\./.test(address) || address === '::1';
 
 export function webSocketLimits(
-  config: Pick<Config, 'maxSocketsPerClient' | 'maxSubscriptionsPerSocket' | 'maxJsonDepth'>,
+  config: Pick<Config, 'maxSocketsPerClient' | 'socketCapLoopback' | 'maxSubscriptionsPerSocket' | 'maxJsonDepth'>,
   logger: Logger,
 ): WebSocketLimits {
   const perClient = new Map<string, number>();
   const limits = edgeLimits(config);
   return {
     admit(request, socket) {
-      if ((perClient.get(clientOf(request)) ?? 0) < config.maxSocketsPerClient) return true;
+      const address = clientOf(request);
+      // Loopback clients are this machine (a reverse proxy in front of us, a load test): one
+      // address for everyone, so they are not capped unless SOCKET_CAP_LOOPBACK says so.
+      if (!config.socketCapLoopback && isLoopback(address)) return true;
+      if ((perClient.get(address) ?? 0) < config.maxSocketsPerClient) return true;
       const body = JSON.stringify({
         errors: [
           {
