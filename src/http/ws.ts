@@ -122,6 +122,9 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
             ),
         });
         ctx.extra.context = context;
+        // The upgrade request (headers and all) is not needed once the socket is authenticated:
+        // do not keep it for the socket's lifetime.
+        (ctx.extra as { request?: unknown }).request = undefined;
         return true;
       },
       onClose: (ctx) => ctx.extra.unguard?.(),
