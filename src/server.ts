@@ -16,7 +16,7 @@ import type { DatabaseHandle } from './db/client.ts';
 import { usePublishAfterCommit } from './events/after-commit.ts';
 import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
-import { maskError, useSpecErrorCodes, useUnavailableStatus } from './graphql/errors.ts';
+import { maskError, unavailableError, useSpecErrorCodes, useUnavailableStatus } from './graphql/errors.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.ts';
 import { edgeLimits, OPERATION_LIMITS, useEdgeValidation } from './graphql/edge-validation.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
@@ -240,9 +240,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
               logger.warn({ err: error }, 'request failed: database unavailable');
               if (res.headersSent) return void res.destroy();
               res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-              return sendJson(res, 503, {
-                errors: [{ message: 'The database is unavailable; retry later', extensions: { code: 'UNAVAILABLE', retryAfter: RETRY_AFTER_SECONDS } }],
-              });
+              return sendJson(res, 503, { errors: [unavailableError().toJSON()] });
             }
             logger.error({ err: error }, 'request failed');
             if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });

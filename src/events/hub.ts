@@ -33,7 +33,6 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
-import { loadSessionFacts } from '../access/facts.ts';
 import type { Principal } from '../access/principal.ts';
 import type { AccessRegistry, Credential } from '../access/registry.ts';
 import { rules, type SessionFacts } from '../access/rules.ts';
@@ -45,6 +44,7 @@ import { rowsOf } from '../domain/rows.ts';
 import type { GatewayMetrics } from '../http/observability.ts';
 import { backgroundDatabase } from './background-db.ts';
 import { SESSION_ACCESS_EVENT_TYPES } from './event-types.ts';
+import { SessionFactsCache } from './session-facts-cache.ts';
 import type { EventRow, EventType } from './log.ts';
 import { EventSubscription, type EventFilter, type StreamSource } from './subscription.ts';
 import { LISTENER_APPLICATION_NAME, PgliteWake, PostgresWake, RedisWake, type WakeSource } from './wake.ts';
@@ -82,12 +82,6 @@ export interface SubscribeInput {
 }
 
 const READ_BATCH = 500;
-const MAX_CACHED_SESSIONS = 50_000;
-
-interface CachedFacts {
-  facts: SessionFacts | null;
-  loadedAt: number;
-}
 
 export class EventHub {
   /** Names this instance's wake-up connections. */
@@ -95,11 +89,8 @@ export class EventHub {
   private readonly subscribers = new Map<string, Set<EventSubscription>>();
   /** Per application, how many subscriptions each viewer has: a batch's work grows with viewers, not subscriptions. */
   private readonly viewers = new Map<string, Map<string, number>>();
-  private readonly sessions = new Map<string, CachedFacts>();
+  private readonly sessions: SessionFactsCache;
   private readonly access: AccessRegistry;
-  private readonly sessionTtlMs: number;
-  /** Statements sent to decide visibility (tests check that fan-out does not query per subscriber). */
-  private visibilityQueries = 0;
   private readonly bufferSize: number;
   private wakeSource: WakeSource | null = null;
   private poller: NodeJS.Timeout | null = null;
@@ -118,15 +109,15 @@ export class EventHub {
   constructor(private readonly options: EventHubOptions) {
     this.db = backgroundDatabase(options.database);
     this.access = options.access;
-    this.sessionTtlMs = options.accessTtlMs ?? options.access.recheckMs;
+    this.sessions = new SessionFactsCache(this.db, options.accessTtlMs ?? options.access.recheckMs);
     this.bufferSize = options.bufferSize ?? 1000;
     this.source = {
       readPage: (filter, position, limit) => this.readPage(filter, position, limit),
       visible: (viewer, filter, rows) => this.visible(viewer, filter, rows),
-      readerOf: (viewer, event) => ({ principal: this.access.peek(viewer.id) ?? viewer, session: this.sessionFacts(event.sessionId) }),
+      readerOf: (viewer, event) => ({ principal: this.access.peek(viewer.id) ?? viewer, session: this.sessions.get(event.sessionId) }),
       delivered: (event) => {
         this.countDelivered(1);
-        this.options.metrics?.eventDeliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
+        this.observeLag(event);
       },
       closed: (subscription) => this.remove(subscription),
     };
@@ -167,7 +158,7 @@ export class EventHub {
 
   /** Statements sent to decide visibility (tests check that fan-out does not query per subscriber). */
   get accessQueries(): number {
-    return this.visibilityQueries + this.access.backgroundQueries;
+    return this.sessions.queries + this.access.backgroundQueries;
   }
 
   get wakeKind(): WakeSource['kind'] | null {
@@ -321,7 +312,7 @@ export class EventHub {
   /** Loads what visibility needs for this batch: at most two statements, whatever the subscribers. */
   private async prepare(rows: EventRow[]): Promise<void> {
     for (const row of rows) {
-      if (row.sessionId && SESSION_ACCESS_EVENT_TYPES.has(row.type)) this.sessions.delete(row.sessionId);
+      if (row.sessionId && SESSION_ACCESS_EVENT_TYPES.has(row.type)) this.sessions.forget(row.sessionId);
     }
     const viewers = new Set<string>();
     const sessionIds: string[] = [];
@@ -329,34 +320,18 @@ export class EventHub {
       for (const viewer of this.viewers.get(applicationId)?.keys() ?? []) viewers.add(viewer);
     }
     for (const row of rows) if (row.sessionId && this.subscribers.has(row.applicationId)) sessionIds.push(row.sessionId);
-    await Promise.all([this.access.refresh(this.db, viewers), this.loadSessions(sessionIds)]);
+    await Promise.all([this.access.refresh(this.db, viewers), this.sessions.load(sessionIds)]);
   }
 
-  /** Facts of these sessions that are unknown or stale, in one statement. */
-  private async loadSessions(sessionIds: string[]): Promise<void> {
-    const now = Date.now();
-    const wanted = [...new Set(sessionIds)].filter((id) => {
-      const cached = this.sessions.get(id);
-      return !cached || now - cached.loadedAt >= this.sessionTtlMs;
-    });
-    if (wanted.length === 0) return;
-    if (this.sessions.size > MAX_CACHED_SESSIONS) {
-      for (const [id, cached] of this.sessions) if (now - cached.loadedAt >= this.sessionTtlMs) this.sessions.delete(id);
-    }
-    this.visibilityQueries++;
-    const found = await loadSessionFacts(this.db, wanted);
-    for (const id of wanted) this.sessions.set(id, { facts: found.get(id) ?? null, loadedAt: now });
-  }
-
-  private sessionFacts(sessionId: string | null): SessionFacts | null {
-    return sessionId ? (this.sessions.get(sessionId)?.facts ?? null) : null;
-  }
-
-  /** Whether the viewer may read the event, as the registry knows the viewer now. */
-  private mayRead(viewer: Principal, event: EventRow): boolean {
+  /** The viewer as the registry knows it now if it may read the event; null otherwise. */
+  private reader(viewer: Principal, event: EventRow & { session: SessionFacts | null }): Principal | null {
     const current = this.access.peek(viewer.id);
-    if (current === null) return false;
-    return rules.eventReadable.check(current ?? viewer, { ...event, session: this.sessionFacts(event.sessionId) });
+    const principal = current === null ? null : (current ?? viewer);
+    return principal && rules.eventReadable.check(principal, event) ? principal : null;
+  }
+
+  private observeLag(event: EventRow): void {
+    this.options.metrics?.eventDeliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
   }
 
   /**
@@ -370,7 +345,7 @@ export class EventHub {
     for (const event of rows) {
       const set = this.subscribers.get(event.applicationId);
       if (!set) continue;
-      const session = this.sessionFacts(event.sessionId);
+      const session = this.sessions.get(event.sessionId);
       const facts = { ...event, session };
       readers.clear();
       let offered = 0;
@@ -379,18 +354,14 @@ export class EventHub {
         const viewerId = subscription.viewer.id;
         let reader = readers.get(viewerId);
         if (reader === undefined) {
-          const current = this.access.peek(viewerId);
-          const principal = current === null ? null : (current ?? subscription.viewer);
-          reader = principal && rules.eventReadable.check(principal, facts) ? principal : null;
+          reader = this.reader(subscription.viewer, facts);
           readers.set(viewerId, reader);
         }
         if (reader === null) continue;
         offered++;
         if (subscription.offer(event, reader, session)) delivered++;
       }
-      if (offered > 0) {
-        this.options.metrics?.eventDeliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
-      }
+      if (offered > 0) this.observeLag(event);
     }
     this.countDelivered(delivered);
     this.head = rows[rows.length - 1]!.position;
@@ -411,8 +382,8 @@ export class EventHub {
 
   private async visible(viewer: Principal, _filter: EventFilter, rows: EventRow[]): Promise<EventRow[]> {
     if (rows.length === 0) return rows;
-    await Promise.all([this.access.refresh(this.db, [viewer.id]), this.loadSessions(rows.flatMap((row) => (row.sessionId ? [row.sessionId] : [])))]);
-    return rows.filter((event) => this.mayRead(viewer, event));
+    await Promise.all([this.access.refresh(this.db, [viewer.id]), this.sessions.load(rows.flatMap((row) => (row.sessionId ? [row.sessionId] : [])))]);
+    return rows.filter((event) => this.reader(viewer, { ...event, session: this.sessions.get(event.sessionId) }) !== null);
   }
 }
 

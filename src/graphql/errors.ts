@@ -64,14 +64,7 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
       extensions: { ...graphQLError.extensions, code: ErrorCode.BAD_USER_INPUT },
     });
   }
-  if (isDatabaseUnavailable(original)) {
-    return new GraphQLError('The database is unavailable; retry later', {
-      nodes: graphQLError?.nodes,
-      positions: graphQLError?.positions,
-      path: graphQLError?.path,
-      extensions: { code: ErrorCode.UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS },
-    });
-  }
+  if (isDatabaseUnavailable(original)) return unavailableError(graphQLError);
   // SQLSTATE class 22 (data exception: a value the column cannot take, e.g. a forged cursor's
   // timestamp): the request's input is at fault, and useEdgeValidation missed it. Logged, so
   // the check can be added where it belongs.
@@ -86,6 +79,16 @@ export function maskError(error: unknown, log: (error: unknown) => void): Error 
   return new GraphQLError('Unexpected error.', {
     path: graphQLError?.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}
+
+/** The one UNAVAILABLE error (a database that does not answer: retry later), where `at` was raised. */
+export function unavailableError(at?: GraphQLError | null): GraphQLError {
+  return new GraphQLError('The database is unavailable; retry later', {
+    nodes: at?.nodes,
+    positions: at?.positions,
+    path: at?.path,
+    extensions: { code: ErrorCode.UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS },
   });
 }
 

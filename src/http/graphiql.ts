@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { sessionTable } from '../db/schema.ts';
+import { isLoopbackAddress } from './loopback.ts';
 
 export const DEFAULT_DOCUMENT = `# Skylight gateway: example operations. Put the cursor in one and press Ctrl-Enter, or
 # press the run button and pick one. The Variables pane (below) holds the ids they use
@@ -95,7 +96,6 @@ async function exampleVariables(db: Database): Promise<Record<string, string>> {
   return session ?? { applicationId: '', sessionId: '' };
 }
 
-const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 const LOOPBACK_HOST = /^(([a-z0-9-]+\.)*localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
 
 /**
@@ -105,7 +105,7 @@ const LOOPBACK_HOST = /^(([a-z0-9-]+\.)*localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}
  * framed by a page of another origin (Sec-Fetch-Site, sent by browsers).
  */
 export function fromThisMachine(req: IncomingMessage | undefined): boolean {
-  if (!req || !LOOPBACK_ADDRESS.test(req.socket.remoteAddress ?? '')) return false;
+  if (!req || !isLoopbackAddress(req.socket.remoteAddress)) return false;
   if (req.headers['x-forwarded-for'] || req.headers.forwarded || req.headers['x-real-ip']) return false;
   if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return false;
   const site = req.headers['sec-fetch-site'];

@@ -12,10 +12,10 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Registry } from 'prom-client';
+import { isLoopbackAddress } from './loopback.ts';
 
 export type MetricsAccess = 'allowed' | 'unauthorized' | 'not-found';
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 export function metricsAccess(options: { token: string | null; production: boolean }, req: IncomingMessage): MetricsAccess {
@@ -24,7 +24,7 @@ export function metricsAccess(options: { token: string | null; production: boole
     return timingSafeEqual(digest(given), digest(options.token)) ? 'allowed' : 'unauthorized';
   }
   if (options.production) return 'not-found';
-  return LOOPBACK.has(req.socket.remoteAddress ?? '') ? 'allowed' : 'not-found';
+  return isLoopbackAddress(req.socket.remoteAddress) ? 'allowed' : 'not-found';
 }
 
 /** The first `limit` distinct values matching `pattern`; anything else is `other`. */

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { checkOperation, edgeLimits } from '../graphql/edge-validation.ts';
+import { isLoopbackAddress } from './loopback.ts';
 
 export interface WebSocketLimits {
   /** True when the upgrade may go on; otherwise it has answered 429 and closed the socket. */
@@ -31,8 +32,6 @@ export interface WebSocketLimits {
 }
 
 const clientOf = (request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown';
-/** 127.0.0.0/8 and ::1, also IPv4-mapped: this machine. */
-const isLoopback = (address: string) => /^(::ffff:)?127\./.test(address) || address === '::1';
 
 export function webSocketLimits(
   config: Pick<Config, 'maxSocketsPerClient' | 'socketCapLoopback' | 'maxSubscriptionsPerSocket' | 'maxJsonDepth'>,
@@ -45,7 +44,7 @@ export function webSocketLimits(
       const address = clientOf(request);
       // Loopback clients are this machine (a reverse proxy in front of us, a load test): one
       // address for everyone, so they are not capped unless SOCKET_CAP_LOOPBACK says so.
-      if (!config.socketCapLoopback && isLoopback(address)) return true;
+      if (!config.socketCapLoopback && isLoopbackAddress(address)) return true;
       if ((perClient.get(address) ?? 0) < config.maxSocketsPerClient) return true;
       const body = JSON.stringify({
         errors: [

@@ -19,8 +19,9 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { isExpiry } from '../access/authenticate.ts';
 import { LOGIN_REVOKED, loginRevoked } from '../access/registry.ts';
-import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { ErrorCode } from '../domain/errors.ts';
+import { unavailableError } from '../graphql/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { deliverDirectly, subscribeLive } from '../graphql/events/shared-execution.ts';
 import { makeContext, type ContextBase } from '../graphql/make-context.ts';
@@ -142,7 +143,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         } catch (error) {
           if (!isDatabaseUnavailable(error)) throw error;
           // This operation fails, retryable; the socket and its other operations stay.
-          return [new GraphQLError('The database is unavailable; retry later', { extensions: { code: ErrorCode.UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS } })];
+          return [unavailableError()];
         }
         if (!viewer) {
           ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: The user no longer exists');
