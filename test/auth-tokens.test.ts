@@ -45,7 +45,13 @@ describe('authentication', () => {
     expect(stored!.lastUsedAt).toBeNull();
 
     expect(dataOf(await gw.gql(WHO_AM_I, {}, user.token)).viewer.user.username).toBe(user.username);
-    const [used] = await gw.db.select().from(apiTokenTable).where(eq(apiTokenTable.id, stored!.id));
+    // lastUsedAt is written off the request path (src/access/authenticate.ts): wait for it, bounded.
+    let used: typeof stored;
+    for (let tries = 0; tries < 100; tries++) {
+      [used] = await gw.db.select().from(apiTokenTable).where(eq(apiTokenTable.id, stored!.id));
+      if (used!.lastUsedAt) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(used!.lastUsedAt).toBeInstanceOf(Date);
 
     dataOf(await gw.gql(`mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: stored!.id }));
