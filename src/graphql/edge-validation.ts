@@ -9,33 +9,22 @@
 //   negative, `after`/`before` cursors that decode to the shape the connection issues;
 // - the cost limit again with `first`/`last` read from the variables (graphql-armor only reads
 //   literals), and at most MAX_ERRORS errors per response.
-import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
+import { type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
 import {
   GraphQLError,
   Kind,
   Lexer,
   Source,
   TokenKind,
-  TypeInfo,
-  getNamedType,
   getOperationAST,
   getVariableValues,
   parse,
-  isListType,
-  validate,
-  valueFromASTUntyped,
-  visit,
-  visitWithTypeInfo,
   type ASTNode,
-  type ArgumentNode,
-  type DocumentNode,
   type ExecutionArgs,
-  type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
-import { decodeBase64, decodeCursorChunk } from '@pothos/core';
 import type { Plugin } from 'graphql-yoga';
-import { decodeEventCursor } from '../events/log.ts';
+import { checkConnectionArguments, checkCostWithPageSizes } from './operation-plan.ts';
 
 /** Limits on what one operation may ask for (graphql-armor and the checks here); documented in the README. */
 export const OPERATION_LIMITS = {
@@ -167,74 +156,6 @@ export function storableLiteralsRule(maxDepth: number): ValidationRule {
   };
 }
 
-function argumentValue(node: ArgumentNode, variables: Record<string, unknown>): unknown {
-  return valueFromASTUntyped(node.value, variables);
-}
-
-/**
- * A Pothos drizzle cursor as this schema issues them: `DC:` and one non-negative integer (every
- * connection is ordered by a `seq` column; see the `orderBy` of each connection).
- */
-function drizzleCursorShape(cursor: string): boolean {
-  let value: unknown;
-  try {
-    const decoded = decodeBase64(cursor);
-    if (!decoded.startsWith('DC:')) return false;
-    value = decodeCursorChunk(decoded.slice(3));
-  } catch {
-    return false;
-  }
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0;
-  if (typeof value === 'bigint') return value >= 0n && value < 2n ** 63n;
-  return false;
-}
-
-/** `first`/`last`/`after`/`before` of every field of the operation, whatever is selected under it. */
-export function checkConnectionArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError | null {
-  const typeInfo = new TypeInfo(schema);
-  let found: GraphQLError | null = null;
-  visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      Argument(node) {
-        if (found) return;
-        const name = node.name.value;
-        if (!['first', 'last', 'after', 'before'].includes(name)) return;
-        const field = typeInfo.getFieldDef();
-        if (!field) return;
-        const value = argumentValue(node, variables);
-        if (value === null || value === undefined) return;
-        if (name === 'first' || name === 'last') {
-          if (typeof value === 'number' && value < 0) found = badUserInput(`${name} must not be negative`, name);
-          return;
-        }
-        if (typeof value !== 'string') return;
-        const type = getNamedType(field.type).name;
-        const isList = isListType(field.type) || type.endsWith('Connection');
-        if (!isList) return;
-        const fits = type === 'EventConnection' || type === 'Event' ? decodeEventCursor(value) !== null : drizzleCursorShape(value);
-        if (!fits) found = badUserInput(`${name} is not a cursor this list issued`, name);
-      },
-    }),
-  );
-  return found;
-}
-
-/** The document with `first`/`last` variables replaced by their values, for the cost rule. */
-function withPageSizes(document: DocumentNode, variables: Record<string, unknown>): DocumentNode | null {
-  let replaced = false;
-  const result = visit(document, {
-    Argument(node) {
-      if ((node.name.value !== 'first' && node.name.value !== 'last') || node.value.kind !== Kind.VARIABLE) return undefined;
-      const value = variables[node.value.name.value];
-      if (typeof value !== 'number' || !Number.isInteger(value)) return undefined;
-      replaced = true;
-      return { ...node, value: { kind: Kind.INT, value: String(value) } };
-    },
-  });
-  return replaced ? result : null;
-}
-
 function boundErrors<T extends GraphQLError>(errors: readonly T[]): readonly GraphQLError[] {
   if (errors.length <= MAX_ERRORS) return errors;
   const more = errors.length - MAX_ERRORS;
@@ -281,27 +202,20 @@ export function checkOperation(args: Pick<ExecutionArgs, 'schema' | 'document' |
     const error = checkValue(value, name, limits.maxJsonDepth);
     if (error) return error;
   }
-  const connection = checkConnectionArguments(args.schema, args.document, variables);
-  if (connection) return connection;
-  const sized = withPageSizes(args.document, variables);
-  if (sized) {
-    let costly: GraphQLError | undefined;
-    try {
-      [costly] = validate(args.schema, sized, [costLimitRule(limits.cost)]);
-    } catch (error) {
-      // The rule throws its refusal.
-      if (!(error instanceof GraphQLError)) throw error;
-      costly = error;
-    }
-    if (costly) return badUserInput(costly.message.replace(/^Syntax Error: /, ''));
-  }
-  return null;
+  return (
+    checkConnectionArguments(args.schema, args.document, variables, badUserInput) ??
+    checkCostWithPageSizes(args.schema, args.document, variables, limits.cost, badUserInput)
+  );
 }
+
+/** Texts that passed the scan, remembered (oldest out first) as Yoga's parser cache remembers documents. */
+const SCANNED_DOCUMENTS = 1000;
 
 /** The envelop plugin: the scan before parsing, the literal rule, the operation checks, the error bound. */
 export function useEdgeValidation(limits: EdgeLimits): Plugin {
   const literals = storableLiteralsRule(limits.maxJsonDepth);
   const refuse = (error: GraphQLError) => ({ errors: [error] });
+  const scanned = new Set<string>();
   return {
     onRequestParse({ request, url }) {
       // Yoga would JSON.parse these and answer a SyntaxError with 500.
@@ -320,8 +234,13 @@ export function useEdgeValidation(limits: EdgeLimits): Plugin {
     },
     onParse({ params, setParseFn }) {
       const source = typeof params.source === 'string' ? params.source : params.source.body;
-      const error = scanDocument(source, limits);
-      if (error) throw error;
+      if (!scanned.has(source)) {
+        const error = scanDocument(source, limits);
+        if (error) throw error;
+        // Yoga's parser cache holds as many documents: a known text is not scanned again.
+        if (scanned.size >= SCANNED_DOCUMENTS) scanned.delete(scanned.values().next().value!);
+        scanned.add(source);
+      }
       setParseFn((document, options) => parse(document, { ...options, maxTokens: limits.maxTokens }));
     },
     onValidate({ addValidationRule, validateFn, setValidationFn }) {
