@@ -23,7 +23,9 @@
 //
 // Wake-ups: the live event hub calls `eventsRead()` whenever it read new events (so deliveries
 // follow the same NOTIFY/Redis signals as subscriptions), a timer fires when a back-off ends,
-// and a poll every `pollMs` picks up retries and expired leases of other instances. A holder
+// and a poll picks up retries and expired leases of other instances: every `pollMs` while this
+// instance delivers or waits for a back-off, else every IDLE_POLL_MS (at most half a lease), so
+// an idle gateway does not send a claim statement every second beside its reads. A holder
 // that caught up lingers a second for more (lingering.ts) before it gives the endpoint up.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -79,6 +81,8 @@ const LEASE_MARGIN_MS = 1000;
  */
 const CLAIM_STEP = 1;
 const PRUNE_EVERY_MS = 3600_000;
+/** The poll's period while nothing is held or waited for here (capped at half the lease). */
+const IDLE_POLL_MS = 15_000;
 const FOREIGN_KEY_VIOLATION = '23503';
 
 /** The SQLSTATE of a database error, through Drizzle's wrapping. */
@@ -104,6 +108,7 @@ export class WebhookDeliverer {
   private started = false;
   private stopping = false;
   private lastPrune = 0;
+  private lastPoll = 0;
   private readonly sent = { count: 0 };
 
   constructor(private readonly options: WebhookDelivererOptions) {
@@ -181,7 +186,12 @@ export class WebhookDeliverer {
   }
 
   private tick(): void {
-    this.claim();
+    const busy = this.active.size > 0 || this.timers.size > 0;
+    const idlePollMs = Math.min(IDLE_POLL_MS, this.options.config.leaseMs / 2);
+    if (busy || performance.now() - this.lastPoll >= idlePollMs) {
+      this.lastPoll = performance.now();
+      this.claim();
+    }
     const days = this.options.config.deliveryRetentionDays;
     if (days > 0 && Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();
@@ -305,8 +315,9 @@ export class WebhookDeliverer {
     } finally {
       if (held) await store.release(this.db, row, token).catch(() => {});
       this.active.delete(claimed.row.id);
-      // After an error, wait for the poll: retrying at once could spin on a persistent fault.
+      // After an error, wait a poll period: retrying at once could spin on a persistent fault.
       if (!failed) this.claim();
+      else this.wakeIn(this.options.pollMs ?? 1000);
     }
   }
 
