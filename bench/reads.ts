@@ -32,6 +32,11 @@ const CONNECTIONS = Number(arg('connections', '16'));
 const VIEWER = arg('viewer', 'admin');
 /** Which reads to load: `N`, `S` or both (`--query N` profiles one alone). */
 const QUERIES = arg('query', 'N,S').split(',');
+/**
+ * `--ab NAME=VALUE[,NAME=VALUE]`: a second gateway with these variables set, loaded in
+ * alternating slices with the first (A B B A ...), so that drift of a shared machine cancels.
+ */
+const AB = arg('ab', '');
 /** A directory for V8 CPU profiles of the gateway under load (`--profile DIR`). */
 const PROFILE = arg('profile', '');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -114,12 +119,12 @@ function freePort(): Promise<number> {
 }
 
 /** The gateway as `npm start` runs it, with the conventions of ../shared/perf (production, LOG_LEVEL=warn). */
-async function startChild(dataDir: string) {
+async function startChild(dataDir: string, extra: Record<string, string> = {}) {
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
   const port = await freePort();
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH!, ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EVENT_POLL_MS: '0' },
+    env: { PATH: process.env.PATH!, ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EVENT_POLL_MS: '0', ...extra },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -161,8 +166,44 @@ async function load(url: string, token: string, body: string, seconds: number): 
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
+/** `--ab`: A and B in alternating slices of SECONDS / 4 each, eight slices per query. */
+async function abRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
+  const extra = Object.fromEntries(AB.split(',').map((pair) => pair.split('=') as [string, string]));
+  const dirs = [mkdtempSync(join(tmpdir(), 'bench-reads-a-')), mkdtempSync(join(tmpdir(), 'bench-reads-b-'))];
+  const gateways = [await startChild(dirs[0]!), await startChild(dirs[1]!, extra)];
+  try {
+    console.log(`A/B: A as is, B with ${AB}; ${CONNECTIONS} connections, 8 alternating slices of ${SECONDS / 4} s per query`);
+    for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
+      const body = JSON.stringify({ query: text, variables: variables[query] });
+      for (const gateway of gateways) await load(gateway.url, token, body, Math.min(3, SECONDS));
+      const totals = gateways.map(() => ({ requests: 0, ticks: 0 }));
+      for (const index of [0, 1, 1, 0, 0, 1, 1, 0]) {
+        const gateway = gateways[index]!;
+        const before = cpuTicks(gateway.child.pid!);
+        totals[index]!.requests += (await load(gateway.url, token, body, SECONDS / 4)).length;
+        totals[index]!.ticks += cpuTicks(gateway.child.pid!) - before;
+      }
+      const line = (name: string, t: { requests: number; ticks: number }) =>
+        `${name} ${(t.requests / (SECONDS)).toFixed(0)} req/s, ${((t.ticks * 10) / t.requests).toFixed(2)} ms CPU/req`;
+      const ratio = (totals[1]!.ticks / totals[1]!.requests) / (totals[0]!.ticks / totals[0]!.requests);
+      console.log(`${query}: ${line('A', totals[0]!)}; ${line('B', totals[1]!)}; CPU/req B/A ${ratio.toFixed(3)}`);
+    }
+  } finally {
+    for (const gateway of gateways) {
+      gateway.child.kill('SIGTERM');
+      await new Promise((resolve) => gateway.child.once('exit', resolve));
+    }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 try {
   const { variables, counts, token } = await seedAndCount();
+  if (AB) {
+    await abRun(variables, token);
+    await database.drop();
+    process.exit(0);
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-reads-gw-'));
   const { child, url } = await startChild(dataDir);
   try {

@@ -32,6 +32,8 @@ export function withRequestScope(
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   const scope: RequestScope = { requestId };
   res.setHeader('x-request-id', requestId);
+  // The request line is an info line: at LOG_LEVEL=warn (production) nothing is timed or kept.
+  if (!logger.isLevelEnabled('info')) return requestScope.run(scope, handler);
   const started = performance.now();
   res.on('finish', () => {
     const path = (req.url ?? '/').split('?')[0];
