@@ -17,8 +17,10 @@ import { isLoopbackAddress } from './loopback.ts';
 export interface WebSocketLimits {
   /** True when the upgrade may go on; otherwise it has answered 429 and closed the socket. */
   admit(request: IncomingMessage, socket: Duplex): boolean;
-  /** The WebSocket of an admitted upgrade; counted until it closes. */
-  opened(request: IncomingMessage, client: { once(event: 'close', listener: () => void): unknown }): void;
+  /** The WebSocket of an admitted upgrade from this peer address: counted until `closed`. */
+  opened(remoteAddress: string | null | undefined): void;
+  /** That WebSocket has closed. */
+  closed(remoteAddress: string | null | undefined): void;
   /**
    * The socket's onSubscribe, bounded: one operation over the per-socket bound gets an `error`
    * message, and so does one whose preparation throws (logged), instead of the socket closing
@@ -61,14 +63,15 @@ export function webSocketLimits(
       );
       return false;
     },
-    opened(request, client) {
-      const address = clientOf(request);
+    opened(remoteAddress) {
+      const address = remoteAddress ?? 'unknown';
       perClient.set(address, (perClient.get(address) ?? 0) + 1);
-      client.once('close', () => {
-        const left = (perClient.get(address) ?? 1) - 1;
-        if (left > 0) perClient.set(address, left);
-        else perClient.delete(address);
-      });
+    },
+    closed(remoteAddress) {
+      const address = remoteAddress ?? 'unknown';
+      const left = (perClient.get(address) ?? 1) - 1;
+      if (left > 0) perClient.set(address, left);
+      else perClient.delete(address);
     },
     guard(prepare) {
       return async (connection, ...rest) => {

@@ -229,8 +229,9 @@ export function serveProtocol<C extends Connection>(
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const connection = options.create(socket, request);
     connections.set(socket, connection);
-    socket.once('error', socketError);
-    socket.once('close', closed);
+    // `on`, not `once`: once wraps every listener of every socket in a bound function and a state object.
+    socket.on('error', socketError);
+    socket.on('close', closed);
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
     const wait = handlers.connectionInitWaitTimeout;
     if (wait > 0 && Number.isFinite(wait)) {

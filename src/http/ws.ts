@@ -8,7 +8,6 @@
 // deleted user with 4403. Every operation
 // runs with the viewer as it is now. The server pings every `keepAliveMs` and drops a peer
 // that does not answer.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
@@ -17,13 +16,13 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isExpiry } from '../access/authenticate.ts';
-import { LOGIN_REVOKED, loginRevoked } from '../access/registry.ts';
+import { LOGIN_REVOKED, loginRevoked, type Credential, type StreamEnd, type StreamHolder } from '../access/registry.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { unavailableError } from '../graphql/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { deliverDirectly, subscribeLive } from '../graphql/events/shared-execution.ts';
-import { makeContext, type ContextBase } from '../graphql/make-context.ts';
+import { makeContext, newRequestId, type ContextBase } from '../graphql/make-context.ts';
 import { webSocketLimits } from './ws-limits.ts';
 import { Connection, serveProtocol } from './ws-protocol.ts';
 
@@ -33,11 +32,23 @@ export interface ConnectionParams extends Record<string, unknown> {
   clientTimestamp?: unknown;
 }
 
-/** A socket of this gateway: its protocol state, its context once authenticated. */
-class GatewayConnection extends Connection {
+/**
+ * A socket of this gateway: its protocol state, its context once authenticated, and the holder
+ * of its credential for the access re-checks (src/access/registry.ts), which close it.
+ */
+class GatewayConnection extends Connection implements StreamHolder {
   context: Context | null = null;
   /** Stops the re-checks of this socket's credential. */
   unguard: (() => void) | null = null;
+
+  get credential(): Credential {
+    return this.context!.credential!;
+  }
+
+  end(why: StreamEnd): void {
+    const expired = why.reason === 'EXPIRED';
+    this.socket.close(expired ? CloseCode.Unauthorized : CloseCode.Forbidden, reason(`${expired ? 'Unauthorized' : 'Forbidden'}: ${why.message}`));
+  }
 }
 
 export interface GraphQLWebSocketOptions {
@@ -100,7 +111,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
           context = await makeContext(base, {
             authorization,
             clientTimestamp: param(connection.connectionParams, 'clientTimestamp'),
-            requestId: randomUUID(),
+            requestId: newRequestId(),
             transport: 'ws',
             clientAddress: connection.remoteAddress,
           });
@@ -118,18 +129,14 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
           else socket.close(CloseCode.Forbidden, reason(`Forbidden: ${message}`));
           return false;
         }
-        connection.unguard = base.services.access.guard({
-          credential: context.credential!,
-          end: (why) =>
-            socket.close(
-              why.reason === 'EXPIRED' ? CloseCode.Unauthorized : CloseCode.Forbidden,
-              reason(`${why.reason === 'EXPIRED' ? 'Unauthorized' : 'Forbidden'}: ${why.message}`),
-            ),
-        });
         connection.context = context;
+        connection.unguard = base.services.access.guard(connection);
         return true;
       },
-      onClose: (connection) => connection.unguard?.(),
+      onClose: (connection) => {
+        connection.unguard?.();
+        limits.closed(connection.remoteAddress);
+      },
       onSubscribe: limits.guard(async (connection: GatewayConnection, id: string, payload: SubscribePayload) => {
         const socket = connection.socket;
         const connectionContext = connection.context!;
@@ -155,7 +162,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
           socket.close(CloseCode.Forbidden, reason(`Forbidden: ${LOGIN_REVOKED}`));
           return [new GraphQLError(LOGIN_REVOKED, { extensions: { code: ErrorCode.UNAUTHENTICATED, reason: 'TOKEN_REVOKED' } })];
         }
-        const context: Context = { ...connectionContext, viewer, requestId: randomUUID() };
+        const context: Context = { ...connectionContext, viewer, requestId: newRequestId() };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           [PREBUILT_CONTEXT]: context,
           params: payload,
@@ -202,7 +209,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
     handleUpgrade(request, socket, head) {
       if (!limits.admit(request, socket)) return;
       wss.handleUpgrade(request, socket, head, (client) => {
-        limits.opened(request, client);
+        limits.opened(request.socket.remoteAddress);
         wss.emit('connection', client, request);
       });
     },
