@@ -8,8 +8,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
-import type { ServerOptions } from 'graphql-ws';
-import type { Extra } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { ErrorCode } from '../domain/errors.ts';
@@ -19,14 +17,18 @@ import { isLoopbackAddress } from './loopback.ts';
 export interface WebSocketLimits {
   /** True when the upgrade may go on; otherwise it has answered 429 and closed the socket. */
   admit(request: IncomingMessage, socket: Duplex): boolean;
-  /** The WebSocket of an admitted upgrade; counted until it closes. */
-  opened(request: IncomingMessage, client: { once(event: 'close', listener: () => void): unknown }): void;
+  /** The WebSocket of an admitted upgrade from this peer address: counted until `closed`. */
+  opened(remoteAddress: string | null | undefined): void;
+  /** That WebSocket has closed. */
+  closed(remoteAddress: string | null | undefined): void;
   /**
-   * The server options with their onSubscribe bounded: one operation over the per-socket bound
-   * gets an `error` message, and so does one whose preparation throws (logged), instead of the
-   * socket closing with 4500.
+   * The socket's onSubscribe, bounded: one operation over the per-socket bound gets an `error`
+   * message, and so does one whose preparation throws (logged), instead of the socket closing
+   * with 4500.
    */
-  guard<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>>(options: ServerOptions<P, Extra & Partial<E>>): ServerOptions<P, Extra & Partial<E>>;
+  guard<C extends { subscriptions: { readonly size: number } }, A extends unknown[], R>(
+    prepare: (connection: C, ...rest: A) => Promise<R | readonly GraphQLError[]>,
+  ): (connection: C, ...rest: A) => Promise<R | readonly GraphQLError[]>;
   /** The edge checks of one operation, as errors for its `error` message, or null. */
   refused(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined): GraphQLError[] | null;
 }
@@ -61,39 +63,36 @@ export function webSocketLimits(
       );
       return false;
     },
-    opened(request, client) {
-      const address = clientOf(request);
+    opened(remoteAddress) {
+      const address = remoteAddress ?? 'unknown';
       perClient.set(address, (perClient.get(address) ?? 0) + 1);
-      client.once('close', () => {
-        const left = (perClient.get(address) ?? 1) - 1;
-        if (left > 0) perClient.set(address, left);
-        else perClient.delete(address);
-      });
     },
-    guard(options) {
-      const prepare = options.onSubscribe;
-      return {
-        ...options,
-        onSubscribe: async (ctx, id, payload) => {
-          // ctx.subscriptions holds this operation already.
-          if (Object.keys(ctx.subscriptions).length > config.maxSubscriptionsPerSocket) {
-            return [
-              new GraphQLError(`Too many operations on this socket (at most ${config.maxSubscriptionsPerSocket}, MAX_SUBSCRIPTIONS_PER_SOCKET)`, {
-                extensions: { code: ErrorCode.RATE_LIMITED },
-              }),
-            ];
+    closed(remoteAddress) {
+      const address = remoteAddress ?? 'unknown';
+      const left = (perClient.get(address) ?? 1) - 1;
+      if (left > 0) perClient.set(address, left);
+      else perClient.delete(address);
+    },
+    guard(prepare) {
+      return async (connection, ...rest) => {
+        // connection.subscriptions holds this operation already.
+        if (connection.subscriptions.size > config.maxSubscriptionsPerSocket) {
+          return [
+            new GraphQLError(`Too many operations on this socket (at most ${config.maxSubscriptionsPerSocket}, MAX_SUBSCRIPTIONS_PER_SOCKET)`, {
+              extensions: { code: ErrorCode.RATE_LIMITED },
+            }),
+          ];
+        }
+        try {
+          return await prepare(connection, ...rest);
+        } catch (error) {
+          // graphql-armor's rules throw their refusal from inside validate().
+          if (error instanceof GraphQLError) {
+            return [typeof error.extensions.code === 'string' ? error : new GraphQLError(error.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
           }
-          try {
-            return await prepare?.(ctx, id, payload);
-          } catch (error) {
-            // graphql-armor's rules throw their refusal from inside validate().
-            if (error instanceof GraphQLError) {
-              return [typeof error.extensions.code === 'string' ? error : new GraphQLError(error.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
-            }
-            logger.warn({ err: error }, 'websocket operation refused');
-            return [new GraphQLError('The operation could not be run', { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
-          }
-        },
+          logger.warn({ err: error }, 'websocket operation refused');
+          return [new GraphQLError('The operation could not be run', { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
+        }
       };
     },
     refused(schema, document, variables) {

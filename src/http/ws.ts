@@ -8,24 +8,23 @@
 // deleted user with 4403. Every operation
 // runs with the viewer as it is now. The server pings every `keepAliveMs` and drops a peer
 // that does not answer.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { isExpiry } from '../access/authenticate.ts';
-import { LOGIN_REVOKED, loginRevoked } from '../access/registry.ts';
+import { LOGIN_REVOKED, loginRevoked, type Credential, type StreamEnd, type StreamHolder } from '../access/registry.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { unavailableError } from '../graphql/errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { deliverDirectly, subscribeLive } from '../graphql/events/shared-execution.ts';
-import { makeContext, type ContextBase } from '../graphql/make-context.ts';
+import { makeContext, newRequestId, type ContextBase } from '../graphql/make-context.ts';
 import { webSocketLimits } from './ws-limits.ts';
+import { Connection, serveProtocol } from './ws-protocol.ts';
 
 export interface ConnectionParams extends Record<string, unknown> {
   authorization?: unknown;
@@ -33,10 +32,23 @@ export interface ConnectionParams extends Record<string, unknown> {
   clientTimestamp?: unknown;
 }
 
-interface ConnectionExtra extends Record<PropertyKey, unknown> {
-  context?: Context;
+/**
+ * A socket of this gateway: its protocol state, its context once authenticated, and the holder
+ * of its credential for the access re-checks (src/access/registry.ts), which close it.
+ */
+class GatewayConnection extends Connection implements StreamHolder {
+  context: Context | null = null;
   /** Stops the re-checks of this socket's credential. */
-  unguard?: () => void;
+  unguard: (() => void) | null = null;
+
+  get credential(): Credential {
+    return this.context!.credential!;
+  }
+
+  end(why: StreamEnd): void {
+    const expired = why.reason === 'EXPIRED';
+    this.socket.close(expired ? CloseCode.Unauthorized : CloseCode.Forbidden, reason(`${expired ? 'Unauthorized' : 'Forbidden'}: ${why.message}`));
+  }
 }
 
 export interface GraphQLWebSocketOptions {
@@ -79,81 +91,78 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   const limits = webSocketLimits(base.config, logger);
 
-  const server = useServer<ConnectionParams, ConnectionExtra>(
-    limits.guard({
+  const server = serveProtocol<GatewayConnection>(
+    wss,
+    {
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       // Subscriptions run beside envelop: nothing of Yoga's per-operation machinery stays
       // alive for the stream's lifetime (shared-execution.ts masks errors as Yoga does).
-      subscribe: (args) => ((args.rootValue as EnvelopedRoot | undefined)?.subscribe ? (args.rootValue as EnvelopedRoot).subscribe(args) : subscribeLive(args)) as never,
-      onConnect: async (ctx) => {
-        const authorization = param(ctx.connectionParams, 'authorization');
+      subscribe: (args) => ((args.rootValue as EnvelopedRoot | undefined)?.subscribe ? (args.rootValue as EnvelopedRoot).subscribe(args) : subscribeLive(args)),
+      onConnect: async (connection) => {
+        const socket = connection.socket;
+        const authorization = param(connection.connectionParams, 'authorization');
         if (!authorization) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init needs { authorization: "Bearer <token>" }');
+          socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init needs { authorization: "Bearer <token>" }');
           return false;
         }
         let context: Context;
         try {
           context = await makeContext(base, {
             authorization,
-            clientTimestamp: param(ctx.connectionParams, 'clientTimestamp'),
-            requestId: randomUUID(),
+            clientTimestamp: param(connection.connectionParams, 'clientTimestamp'),
+            requestId: newRequestId(),
             transport: 'ws',
-            clientAddress: ctx.extra.request.socket.remoteAddress ?? null,
+            clientAddress: connection.remoteAddress,
           });
         } catch (error) {
           if (!isDatabaseUnavailable(error)) throw error;
           // 1013 Try Again Later: clients reconnect (graphql-ws gives up after a thrown 4500).
-          ctx.extra.socket.close(1013, 'Try again later: the database is unavailable');
+          socket.close(1013, 'Try again later: the database is unavailable');
           return false;
         }
+        // Read once: the token is not kept for the socket's lifetime.
+        connection.connectionParams = undefined;
         if (!context.viewer) {
           const message = context.authError?.message ?? 'invalid token';
-          if (isExpiry(context.authError)) ctx.extra.socket.close(CloseCode.Unauthorized, reason(`Unauthorized: ${message}`));
-          else ctx.extra.socket.close(CloseCode.Forbidden, reason(`Forbidden: ${message}`));
+          if (isExpiry(context.authError)) socket.close(CloseCode.Unauthorized, reason(`Unauthorized: ${message}`));
+          else socket.close(CloseCode.Forbidden, reason(`Forbidden: ${message}`));
           return false;
         }
-        const socket = ctx.extra.socket;
-        ctx.extra.unguard = base.services.access.guard({
-          credential: context.credential!,
-          end: (why) =>
-            socket.close(
-              why.reason === 'EXPIRED' ? CloseCode.Unauthorized : CloseCode.Forbidden,
-              reason(`${why.reason === 'EXPIRED' ? 'Unauthorized' : 'Forbidden'}: ${why.message}`),
-            ),
-        });
-        ctx.extra.context = context;
-        // The upgrade request (headers and all) is not needed once the socket is authenticated:
-        // do not keep it for the socket's lifetime.
-        (ctx.extra as { request?: unknown }).request = undefined;
+        connection.context = context;
+        connection.unguard = base.services.access.guard(connection);
         return true;
       },
-      onClose: (ctx) => ctx.extra.unguard?.(),
-      onSubscribe: async (ctx, id, payload) => {
-        const connection = ctx.extra.context!;
-        const credential = connection.credential!;
+      onClose: (connection) => {
+        connection.unguard?.();
+        limits.closed(connection.remoteAddress);
+      },
+      onSubscribe: limits.guard(async (connection: GatewayConnection, id: string, payload: SubscribePayload) => {
+        const socket = connection.socket;
+        const connectionContext = connection.context!;
+        const credential = connectionContext.credential!;
         if (credential.kind === 'jwt' && credential.expiresAt <= Date.now()) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: The access token has expired');
+          socket.close(CloseCode.Unauthorized, 'Unauthorized: The access token has expired');
           return [new GraphQLError('The access token has expired', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
         }
         // Each operation runs with the viewer as it is now, not as it was at connection_init.
         let viewer;
         try {
-          viewer = await base.services.access.principal(base.db, connection.viewer!.id);
+          viewer = await base.services.access.principal(base.db, connectionContext.viewer!.id);
         } catch (error) {
           if (!isDatabaseUnavailable(error)) throw error;
           // This operation fails, retryable; the socket and its other operations stay.
           return [unavailableError()];
         }
         if (!viewer) {
-          ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: The user no longer exists');
+          socket.close(CloseCode.Forbidden, 'Forbidden: The user no longer exists');
           return [new GraphQLError('The user no longer exists', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
         }
         if (loginRevoked(viewer, credential)) {
-          ctx.extra.socket.close(CloseCode.Forbidden, reason(`Forbidden: ${LOGIN_REVOKED}`));
+          socket.close(CloseCode.Forbidden, reason(`Forbidden: ${LOGIN_REVOKED}`));
           return [new GraphQLError(LOGIN_REVOKED, { extensions: { code: ErrorCode.UNAUTHENTICATED, reason: 'TOKEN_REVOKED' } })];
         }
-        const context: Context = { ...connection, viewer, requestId: randomUUID() };
+        const context: Context = { ...connectionContext, viewer, requestId: newRequestId() };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           [PREBUILT_CONTEXT]: context,
           params: payload,
@@ -180,14 +189,18 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
         if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
           // Live events of this operation go straight to the socket (shared-execution.ts), in
           // the operation's own context (not Yoga's, which would live as long as the stream).
-          deliverDirectly(context, { socket: ctx.extra.socket, id });
+          deliverDirectly(context, connection.subscriptions.get(id)!);
           return { ...args, contextValue: context, rootValue: undefined } as ExecutionArgs;
         }
         return args as ExecutionArgs;
-      },
-    }),
-    wss,
-    options.keepAliveMs,
+      }),
+    },
+    {
+      keepAliveMs: options.keepAliveMs,
+      logger,
+      // The upgrade request (headers and all) is not kept for the socket's lifetime.
+      create: (socket: WebSocket, request: IncomingMessage) => new GatewayConnection(socket, request.socket.remoteAddress ?? null),
+    },
   );
 
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
@@ -196,7 +209,7 @@ export function createGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
     handleUpgrade(request, socket, head) {
       if (!limits.admit(request, socket)) return;
       wss.handleUpgrade(request, socket, head, (client) => {
-        limits.opened(request, client);
+        limits.opened(request.socket.remoteAddress);
         wss.emit('connection', client, request);
       });
     },

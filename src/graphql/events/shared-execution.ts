@@ -14,9 +14,9 @@
 // subscription synchronously; the subscription calls its DirectDelivery, which looks the
 // shared result up and writes `{"id":"<id>","type":"next","payload":` + the result's JSON
 // (serialised once per execution) + `}` to the `ws` socket: no async iterator, promise or
-// JSON.stringify per subscriber. graphql-ws still owns the protocol: it gets a stream that
-// yields nothing and ends when the subscription ends, so `complete`, `error`, ping/pong and
-// close codes are its own. Errors in results are masked like Yoga masks them. The socket's
+// JSON.stringify per subscriber. The transport (src/http/ws-protocol.ts) holds the delivery
+// itself as the operation's stream (a PushedStream, not iterated) and sends `complete` when
+// the delivery tells it the stream has ended. Errors in results are masked like Yoga masks them. The socket's
 // unwritten messages are the subscriber's buffer (SUBSCRIPTION_BUFFER_EVENTS).
 //
 // Other transports (SSE) iterate the subscription and share by viewer id, as graphql-js
@@ -33,6 +33,7 @@ import type { SessionFacts } from '../../access/rules.ts';
 import type { DomainError } from '../../domain/errors.ts';
 import type { EventRow } from '../../events/log.ts';
 import { EventSubscription, type StreamSink } from '../../events/subscription.ts';
+import type { PushedStream } from '../../http/ws-protocol.ts';
 import { deliveryContext, type Context } from '../context.ts';
 import { maskError } from '../errors.ts';
 import { operationKey, operationSharing, permissionClass, type Sharing } from './sharing.ts';
@@ -41,8 +42,10 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 
 /** Where graphql-ws delivers one operation: its socket and the operation id. */
 export interface LiveTarget {
-  socket: WebSocket;
-  id: string;
+  readonly socket: WebSocket;
+  readonly id: string;
+  /** The stream has ended by itself (or was stopped): the transport completes the operation. */
+  ended(): void;
 }
 
 const liveTargets = new WeakMap<object, LiveTarget>();
@@ -121,28 +124,41 @@ const operations = new WeakMap<object, Map<string, SharedOperation>>();
 
 const OPEN = 1;
 
-/** One graphql-ws operation's stream, pushed by its subscription straight into its socket. */
+/**
+ * One graphql-ws operation's stream, pushed by its subscription straight into its socket. It is
+ * what the transport holds for the operation (src/http/ws-protocol.ts, a PushedStream): no
+ * iterator, promise or closure per subscriber beyond the socket's write callback.
+ */
 class DirectDelivery implements StreamSink {
   backlog = 0;
   private readonly prefix: string;
   /** Results not written yet because one of them (the first) is still executing. */
-  private queue: Entry[] = [];
+  private queue: Entry[] | null = null;
   private ending = false;
   private finished = false;
   private drainWaiter: (() => void) | null = null;
-  private resolveDone!: () => void;
-  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
-  private readonly ack = () => {
-    this.backlog--;
-    if (this.backlog === 0) this.releaseDrain();
-  };
+  /** The socket's write callback (not a class field: a named closure costs ~250 bytes more, see ackOf). */
+  private readonly ack: () => void;
 
   constructor(
     private readonly target: LiveTarget,
     private readonly operation: SharedOperation,
     private readonly ctx: Context,
+    private readonly subscription: EventSubscription,
   ) {
     this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+    this.ack = ackOf(this);
+  }
+
+  /** One message written out. */
+  acked(): void {
+    this.backlog--;
+    if (this.backlog === 0) this.releaseDrain();
+  }
+
+  /** Marks a PushedStream (src/http/ws-protocol.ts). */
+  get pushed(): true {
+    return true;
   }
 
   event(event: EventRow, principal: Principal, session: SessionFacts | null): void {
@@ -162,28 +178,34 @@ class DirectDelivery implements StreamSink {
     return new Promise((resolve) => (this.drainWaiter = resolve));
   }
 
-  /** Stops at once (the client completed the operation, or the socket closed). */
-  finish(): void {
+  /** The client completed the operation, or the socket closed: stop at once. */
+  return(): void {
+    this.finish();
+    this.subscription.close();
+  }
+
+  /** Stops at once, and tells the transport. */
+  private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.queue = [];
+    this.queue = null;
     this.releaseDrain();
-    this.resolveDone();
     if (--this.operation.users === 0) this.operation.forget();
+    this.target.ended();
   }
 
   private enqueue(entry: Entry): void {
-    if (this.queue.length === 0 && entry.json !== null) this.write(entry);
+    if (!this.queue?.length && entry.json !== null) this.write(entry);
     else {
-      this.queue.push(entry);
+      (this.queue ??= []).push(entry);
       if (entry.json === null) entry.waiting.push(this);
     }
-    if (this.ending && this.queue.length === 0) this.finish();
+    if (this.ending && !this.queue?.length) this.finish();
   }
 
   /** Writes what is ready, in order. */
   flush(): void {
-    if (this.finished) return;
+    if (this.finished || !this.queue) return;
     while (this.queue.length > 0 && this.queue[0]!.json !== null) this.write(this.queue.shift()!);
     if (this.ending && this.queue.length === 0) this.finish();
   }
@@ -207,6 +229,14 @@ class DirectDelivery implements StreamSink {
   }
 }
 
+/**
+ * An anonymous closure: a function that gets a name at run time (a class field, or esbuild's
+ * keepNames under tsx naming an arrow) keeps its properties in a dictionary of ~256 bytes.
+ */
+function ackOf(delivery: DirectDelivery): () => void {
+  return () => delivery.acked();
+}
+
 function sharedOperation(args: ExecutionArgs): SharedOperation {
   const key = operationKey(args.document, args.operationName, args.variableValues);
   let bySchema = operations.get(args.schema);
@@ -222,25 +252,8 @@ function sharedOperation(args: ExecutionArgs): SharedOperation {
   return operation;
 }
 
-/** What graphql-ws iterates for a directly delivered stream: nothing, until the stream ends. */
-function directStream(subscription: EventSubscription, delivery: DirectDelivery): AsyncIterableIterator<ExecutionResult> {
-  const done = { done: true, value: undefined } as const;
-  return {
-    next: () => delivery.done.then(() => done),
-    async return() {
-      delivery.finish();
-      subscription.close();
-      return done;
-    },
-    async throw(error?: unknown) {
-      delivery.finish();
-      subscription.close();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+function isPushedStream(value: unknown): value is PushedStream {
+  return value instanceof DirectDelivery;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -276,23 +289,23 @@ const iteratedResults = new WeakMap<object, Map<string, Result>>();
  * a throwaway copy of the context (so per-request caches do not live as long as the stream),
  * and errors are masked as Yoga masks them.
  */
-export async function subscribeLive(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export async function subscribeLive(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult | PushedStream> {
   const result = await subscribeShared(args);
-  if (isAsyncIterable(result) || !result.errors?.length) return result as AsyncIterableIterator<ExecutionResult>;
+  if (isAsyncIterable(result) || isPushedStream(result) || !result.errors?.length) return result as AsyncIterableIterator<ExecutionResult>;
   const logger = (args.contextValue as Context).services.logger;
   const errors = result.errors.map((error) => maskError(error, (original) => logger.error({ err: original }, 'unexpected error')));
   return { ...result, errors } as unknown as ExecutionResult;
 }
 
-export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult | PushedStream> {
   const ctx = args.contextValue as Context;
   const target = liveTargets.get(ctx);
   const source = await createSourceEventStream(target ? { ...args, contextValue: { ...ctx } } : args);
   if (!isAsyncIterable(source)) return source;
   if (target && source instanceof EventSubscription) {
-    const delivery = new DirectDelivery(target, sharedOperation(args), ctx);
+    const delivery = new DirectDelivery(target, sharedOperation(args), ctx, source);
     source.pushTo(delivery);
-    return directStream(source, delivery);
+    return delivery;
   }
   const viewerId = ctx?.viewer?.id;
   const key = viewerId ? `${viewerId}\n${operationKey(args.document, args.operationName, args.variableValues)}` : null;
