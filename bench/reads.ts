@@ -168,10 +168,12 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 /** `--ab`: A and B in alternating slices of SECONDS / 4 each, eight slices per query. */
 async function abRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
-  const extra = Object.fromEntries(AB.split(',').map((pair) => pair.split('=') as [string, string]));
+  const extra = Object.fromEntries(AB.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   const dirs = [mkdtempSync(join(tmpdir(), 'bench-reads-a-')), mkdtempSync(join(tmpdir(), 'bench-reads-b-'))];
-  const gateways = [await startChild(dirs[0]!), await startChild(dirs[1]!, extra)];
+  const gateways: Awaited<ReturnType<typeof startChild>>[] = [];
   try {
+    gateways.push(await startChild(dirs[0]!));
+    gateways.push(await startChild(dirs[1]!, extra));
     console.log(`A/B: A as is, B with ${AB}; ${CONNECTIONS} connections, 8 alternating slices of ${SECONDS / 4} s per query`);
     for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
       const body = JSON.stringify({ query: text, variables: variables[query] });
