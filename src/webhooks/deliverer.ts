@@ -36,7 +36,7 @@ import type { WebhookConfig } from '../config.ts';
 import type { Database, DatabaseHandle } from '../db/client.ts';
 import { eventTable } from '../db/schema.ts';
 import { isUuid } from '../domain/ids.ts';
-import { DomainError, ErrorCode, notFound } from '../domain/errors.ts';
+import { DomainError, ErrorCode, FOREIGN_KEY_VIOLATION, notFound, sqlState } from '../domain/errors.ts';
 import { eventReadable } from '../domain/events.ts';
 import { requireWebhook } from '../domain/webhooks.ts';
 import { backgroundDatabase } from '../events/background-db.ts';
@@ -83,15 +83,6 @@ const CLAIM_STEP = 1;
 const PRUNE_EVERY_MS = 3600_000;
 /** The poll's period while nothing is held or waited for here (capped at half the lease). */
 const IDLE_POLL_MS = 15_000;
-const FOREIGN_KEY_VIOLATION = '23503';
-
-/** The SQLSTATE of a database error, through Drizzle's wrapping. */
-function causeCode(error: unknown): string | undefined {
-  for (let current = error as { code?: unknown; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
-    if (typeof current.code === 'string') return current.code;
-  }
-  return undefined;
-}
 
 export class WebhookDeliverer {
   /** Names this instance in `webhook.lease_owner`: host, process id and a random part. */
@@ -310,7 +301,7 @@ export class WebhookDeliverer {
     } catch (error) {
       failed = true;
       // Deleted while its attempt was in flight: the log row has no webhook to belong to any more.
-      if (causeCode(error) === FOREIGN_KEY_VIOLATION) this.options.logger.debug({ webhookId: row.id }, 'webhook deleted during delivery');
+      if (sqlState(error) === FOREIGN_KEY_VIOLATION) this.options.logger.debug({ webhookId: row.id }, 'webhook deleted during delivery');
       else this.options.logger.warn({ err: error, webhookId: row.id }, 'webhook delivery stopped by an error; retrying on the next poll');
     } finally {
       if (held) await store.release(this.db, row, token).catch(() => {});
