@@ -35,6 +35,8 @@ const QUERIES = arg('query', 'N,S').split(',');
 /**
  * `--ab NAME=VALUE[,NAME=VALUE]`: a second gateway with these variables set, loaded in
  * alternating slices with the first (A B B A ...), so that drift of a shared machine cancels.
+ * `ROOT=DIR` runs B from another checkout of the gateway (a `git worktree` of an earlier commit
+ * sharing this one's node_modules), to compare code rather than settings.
  */
 const AB = arg('ab', '');
 /** A directory for V8 CPU profiles of the gateway under load (`--profile DIR`). */
@@ -119,11 +121,11 @@ function freePort(): Promise<number> {
 }
 
 /** The gateway as `npm start` runs it, with the conventions of ../shared/perf (production, LOG_LEVEL=warn). */
-async function startChild(dataDir: string, extra: Record<string, string> = {}) {
+async function startChild(dataDir: string, extra: Record<string, string> = {}, cwd = root) {
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
   const port = await freePort();
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+    cwd,
     env: { PATH: process.env.PATH!, ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...env, DATABASE_URL: database.url!, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EVENT_POLL_MS: '0', ...extra },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -168,12 +170,12 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 /** `--ab`: A and B in alternating slices of SECONDS / 4 each, eight slices per query. */
 async function abRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
-  const extra = Object.fromEntries(AB.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  const { ROOT: otherRoot, ...extra } = Object.fromEntries(AB.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   const dirs = [mkdtempSync(join(tmpdir(), 'bench-reads-a-')), mkdtempSync(join(tmpdir(), 'bench-reads-b-'))];
   const gateways: Awaited<ReturnType<typeof startChild>>[] = [];
   try {
     gateways.push(await startChild(dirs[0]!));
-    gateways.push(await startChild(dirs[1]!, extra));
+    gateways.push(await startChild(dirs[1]!, extra, otherRoot ?? root));
     console.log(`A/B: A as is, B with ${AB}; ${CONNECTIONS} connections, 8 alternating slices of ${SECONDS / 4} s per query`);
     for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
       const body = JSON.stringify({ query: text, variables: variables[query] });

@@ -213,6 +213,11 @@ export const rules = {
 
 export type RuleName = keyof typeof rules;
 
+/** Whether the principal may read a gated field of its application's session media. */
+export function mayReadMediaField(principal: Principal, subject: { applicationId: string; field: MediaField }): boolean {
+  return rules.permissionHeld.check(principal, { applicationId: subject.applicationId, permission: MEDIA_FIELD_PERMISSIONS[subject.field] });
+}
+
 /** The permission a session media field needs, for FORBIDDEN errors that name it. */
 export function mediaFieldPermission(field: MediaField): Permission {
   return MEDIA_FIELD_PERMISSIONS[field];

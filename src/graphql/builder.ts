@@ -4,7 +4,7 @@ import DrizzlePlugin from '@pothos/plugin-drizzle';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
-import { rules, mediaFieldPermission, type MediaField } from '../access/rules.ts';
+import { rules, mayReadMediaField, mediaFieldPermission, type MediaField } from '../access/rules.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { relations, type Relations } from '../db/relations.ts';
 import { forbidden, notFound, unauthenticated } from '../domain/errors.ts';
@@ -53,6 +53,10 @@ export interface PothosTypes {
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }
+
+/** FORBIDDEN naming the permission that is missing, as every refused scope reports it. */
+export const permissionMissing = (permission: Permission) =>
+  toGraphQLError(forbidden(`Needs the permission ${permission}`, { permission }));
 
 /** The permission a failed scope stood for, so FORBIDDEN can name what is missing. */
 function missingPermission(failure: AuthFailure): Permission | null {
@@ -109,10 +113,7 @@ export const builder = new SchemaBuilder<PothosTypes>({
     unauthorizedError: (_parent, ctx, _info, result) => {
       if (!ctx.viewer) return toGraphQLError(ctx.authError ?? unauthenticated());
       const permission = missingPermission(result.failure);
-      const error = permission
-        ? forbidden(`Needs the permission ${permission}`, { permission })
-        : forbidden(result.message);
-      return toGraphQLError(error);
+      return permission ? permissionMissing(permission) : toGraphQLError(forbidden(result.message));
     },
     // Every scope is decided from the request's principal by the rules of src/access/rules.ts;
     // only `session` reads the session's facts (one batched statement per request).
@@ -138,8 +139,7 @@ export const builder = new SchemaBuilder<PothosTypes>({
         if (need === 'update') return recheckDenial(ctx, (viewer) => rules.sessionChangeable.check(viewer, session));
         return recheckDenial(ctx, (viewer) => rules.permissionHeld.check(viewer, { applicationId, permission: need }));
       },
-      mediaField: ({ applicationId, field }) =>
-        !!ctx.viewer && rules.permissionHeld.check(ctx.viewer, { applicationId, permission: mediaFieldPermission(field) }),
+      mediaField: ({ applicationId, field }) => !!ctx.viewer && mayReadMediaField(ctx.viewer, { applicationId, field }),
       userPrivate: (userId) => !!ctx.viewer && rules.userPrivateFields.check(ctx.viewer, { id: userId }),
       groupVisible: (groupId) => !!ctx.viewer && rules.groupVisible.check(ctx.viewer, { id: groupId }),
     }),

@@ -2,14 +2,14 @@
 // src/access/rules.ts in its `where`; the gated fields of session media are decided once per
 // request and application from the viewer's principal.
 import { sql, type SQL } from 'drizzle-orm';
-import { readsClosedSessionMedia, rules, type MediaField } from '../../access/rules.ts';
+import { mayReadMediaField, mediaFieldPermission, readsClosedSessionMedia, rules, type MediaField } from '../../access/rules.ts';
 import { mediaTable } from '../../db/schema.ts';
 import { DomainError, ErrorCode, notFound } from '../../domain/errors.ts';
 import { isUuid } from '../../domain/ids.ts';
 import { signMediaUrl } from '../../domain/media-urls.ts';
 import type { MediaWithAnnotations } from '../../domain/media.ts';
 import { Application } from '../applications/types.ts';
-import { builder } from '../builder.ts';
+import { builder, permissionMissing } from '../builder.ts';
 import type { Context } from '../context.ts';
 
 export const MediaScope = builder.enumType('MediaScope', {
@@ -73,15 +73,21 @@ export const Annotation = builder.objectRef<AnnotationShape>('Annotation').imple
 });
 
 /**
- * Session media fields need their session:media:read:* child, decided once per request and
- * application from the viewer's principal (the media itself was reached through a visible
- * session). Application media shows every field to whoever reaches it (application:read).
+ * Session media fields need their session:media:read:* child, decided from the viewer's
+ * principal (the media itself was reached through a visible session). Application media shows
+ * every field to whoever reaches it (application:read). Checked in the resolver, synchronously:
+ * a list of media stays a plain list for the executor (a scope-auth step per media made every
+ * media, edge and page a promise).
  */
-function gate(field: MediaField) {
-  return (media: Pick<MediaWithAnnotations, 'scope' | 'applicationId'>) =>
-    media.scope === 'SESSION' ? { mediaField: { applicationId: media.applicationId, field } } : true;
+function gated<P extends Pick<MediaWithAnnotations, 'scope' | 'applicationId'>, T>(field: MediaField, read: (media: P, ctx: Context) => T) {
+  const permission = mediaFieldPermission(field);
+  return (media: P, _args: unknown, ctx: Context): T => {
+    if (media.scope === 'SESSION' && !(ctx.viewer && mayReadMediaField(ctx.viewer, { applicationId: media.applicationId, field }))) {
+      throw permissionMissing(permission);
+    }
+    return read(media, ctx);
+  };
 }
-
 export const Media = builder.drizzleObject('mediaTable', {
   name: 'Media',
   description: 'A photo, video, sound or other file of an application or of a session.',
@@ -126,36 +132,31 @@ export const Media = builder.drizzleObject('mediaTable', {
     title: t.string({
       nullable: true,
       description: 'A title. Session media: needs session:media:read:title (else null with FORBIDDEN).',
-      authScopes: gate('title'),
-      resolve: (media) => media.title,
+      resolve: gated('title', (media) => media.title),
     }),
     labels: t.stringList({
       nullable: true,
       description: 'Gallery labels. Session media: needs session:media:read:labels.',
-      authScopes: gate('labels'),
-      resolve: (media) => media.labels,
+      resolve: gated('labels', (media) => media.labels),
     }),
     properties: t.field({
       type: 'StringMap',
       nullable: true,
       description: 'String properties (roomId, wasRemotelyRequested, sharedMedia, ...). Session media: needs session:media:read:properties.',
-      authScopes: gate('properties'),
-      resolve: (media) => media.properties,
+      resolve: gated('properties', (media) => media.properties),
     }),
     annotations: t.field({
       type: [Annotation],
       nullable: true,
       description: 'Drawings over a photo, oldest first. Session media: needs session:media:read:annotations.',
-      authScopes: gate('annotations'),
       // Planned into the media query only when asked (annotation SVG can be large).
       select: { with: { annotations: { orderBy: { createdAt: 'asc' } } } },
-      resolve: (media) => media.annotations ?? [],
+      resolve: gated('annotations', (media) => media.annotations ?? []),
     }),
     url: t.string({
       nullable: true,
       description: 'A signed URL of the original bytes for SIGNED_URL_TTL seconds, usable without a header (<img src>); null until READY. Session media: needs session:media:read:content.',
-      authScopes: gate('url'),
-      resolve: (media, _args, ctx) =>
+      resolve: gated('url', (media, ctx) =>
         media.status === 'READY'
           ? signMediaUrl(
               { secret: ctx.config.jwtSecret, ttlSeconds: ctx.config.signedUrlTtlSeconds, publicUrl: ctx.config.publicUrl },
@@ -163,6 +164,7 @@ export const Media = builder.drizzleObject('mediaTable', {
               ctx.viewer!.id,
             )
           : null,
+      ),
     }),
     createdBy: t.id({ nullable: true, description: 'Who uploaded it.', resolve: (media) => media.createdBy }),
     createdAt: t.field({ type: 'DateTime', description: 'When the media was created.', resolve: (media) => media.createdAt }),
