@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { prepareStatements } from './prepared.ts';
 import { relations, type Relations } from './relations.ts';
 
 export type Database = PgAsyncDatabase<PgQueryResultHKT, Relations>;
@@ -68,6 +69,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       () => void ((sql.options as { fetch_types: boolean }).fetch_types = false),
       () => {},
     );
+    prepareStatements(sql);
     const db = drizzlePostgres({ client: sql, relations, logger }) as unknown as Database;
     return {
       db,
