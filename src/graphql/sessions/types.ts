@@ -25,8 +25,16 @@ export const Session = builder.drizzleObject('sessionTable', {
   description: 'One run of a work application: its properties, data, participants, media and events.',
   // Every column but `data` (up to MAX_SESSION_DATA_BYTES): planned reads load it only when
   // asked, through a loader. Fields are plain resolvers (no per-field `select`), so a session
-  // snapshot carried by an event (a plain object) resolves from its own values.
+  // snapshot carried by an event (a plain object) resolves from its own values. The participants
+  // (a few rows, through the primary key) come with every planned session, as a snapshot carries
+  // them: a list of sessions is one statement and resolves without a promise per session.
   select: {
+    with: {
+      participants: {
+        columns: { participantId: true, participantType: true },
+        orderBy: { createdAt: 'asc', participantId: 'asc' },
+      },
+    },
     columns: {
       id: true,
       applicationId: true,
@@ -56,10 +64,10 @@ export const Session = builder.drizzleObject('sessionTable', {
     participants: t.field({
       type: [Participant],
       description: 'Users and groups taking part, in the order they joined.',
-      resolve: async (session, _args, ctx) => {
-        const snapshot = (session as Partial<SessionSnapshot>).participants;
-        const rows = Array.isArray(snapshot) ? snapshot : await loadersOf(ctx).participants.load(session.id);
-        return rows.map((p) => ({ id: p.participantId, type: p.participantType }));
+      // Planned reads and snapshots carry them; a row from elsewhere loads them (batched).
+      resolve: (session, _args, ctx) => {
+        const carried = (session as Partial<SessionSnapshot>).participants;
+        return Array.isArray(carried) ? participantsOf(carried) : loadersOf(ctx).participants.load(session.id).then(participantsOf);
       },
     }),
     properties: t.field({ type: 'StringMap', resolve: (s) => s.properties, description: 'String key/value pairs, filterable.' }),
@@ -75,6 +83,10 @@ export const Session = builder.drizzleObject('sessionTable', {
     application: t.relation('application', { description: 'The application the session belongs to.' }),
   }),
 });
+
+function participantsOf(rows: SessionSnapshot['participants']) {
+  return rows.map((p) => ({ id: p.participantId, type: p.participantType }));
+}
 
 /** Shared by Query.sessions and Application.sessions. */
 export const SessionConnection = builder.connectionObject(
