@@ -180,15 +180,17 @@ async function abRun(variables: Record<'N' | 'S', Record<string, unknown>>, toke
     for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
       const body = JSON.stringify({ query: text, variables: variables[query] });
       for (const gateway of gateways) await load(gateway.url, token, body, Math.min(3, SECONDS));
-      const totals = gateways.map(() => ({ requests: 0, ticks: 0 }));
+      const totals = gateways.map(() => ({ requests: 0, ticks: 0, latencies: [] as number[] }));
       for (const index of [0, 1, 1, 0, 0, 1, 1, 0]) {
         const gateway = gateways[index]!;
         const before = cpuTicks(gateway.child.pid!);
-        totals[index]!.requests += (await load(gateway.url, token, body, SECONDS / 4)).length;
+        const latencies = await load(gateway.url, token, body, SECONDS / 4);
+        totals[index]!.requests += latencies.length;
+        totals[index]!.latencies.push(...latencies);
         totals[index]!.ticks += cpuTicks(gateway.child.pid!) - before;
       }
-      const line = (name: string, t: { requests: number; ticks: number }) =>
-        `${name} ${(t.requests / (SECONDS)).toFixed(0)} req/s, ${((t.ticks * 10) / t.requests).toFixed(2)} ms CPU/req`;
+      const line = (name: string, t: { requests: number; ticks: number; latencies: number[] }) =>
+        `${name} ${(t.requests / (SECONDS)).toFixed(0)} req/s, p99 ${percentile(t.latencies.sort((a, b) => a - b), 0.99).toFixed(0)} ms, ${((t.ticks * 10) / t.requests).toFixed(2)} ms CPU/req`;
       const ratio = (totals[1]!.ticks / totals[1]!.requests) / (totals[0]!.ticks / totals[0]!.requests);
       console.log(`${query}: ${line('A', totals[0]!)}; ${line('B', totals[1]!)}; CPU/req B/A ${ratio.toFixed(3)}`);
     }

@@ -41,6 +41,15 @@ describe.skipIf(!TEST_DATABASE_URL)(`prepared statements on PostgreSQL${reason}`
     expect(texts[0]).toContain('"roles"');
   });
 
+  it("a statement inside a transaction (a write's) is prepared on the transaction's connection too", async () => {
+    const inTransaction = () =>
+      handle.db.transaction((tx) => tx.query.applicationTable.findMany({ columns: { id: true, createdAt: true }, limit: 3 }));
+    await inTransaction();
+    await inTransaction();
+    const texts = (await preparedOn(handle.sql!, 'application')).filter((text) => text.includes('"createdAt"'));
+    expect(texts).toHaveLength(1);
+  });
+
   it('past the limit of distinct texts a query runs unnamed, and still answers', async () => {
     const sql = postgres(database.url!, { max: 1, onnotice: () => {} });
     try {

@@ -14,12 +14,27 @@ import type postgres from 'postgres';
 export const PREPARED_TEXTS = 500;
 
 type Unsafe = postgres.Sql['unsafe'];
+type Begin = postgres.Sql['begin'];
 
-/** Lets `sql.unsafe` prepare the queries drizzle sends unprepared, up to `limit` distinct texts. */
+/**
+ * Lets `sql.unsafe` prepare the queries drizzle sends unprepared, up to `limit` distinct texts,
+ * and the same on the connection of every transaction `sql.begin` opens (drizzle's writes).
+ */
 export function prepareStatements(sql: postgres.Sql, limit = PREPARED_TEXTS): void {
   const admitted = new Set<string>();
   const admit = (text: string) => admitted.has(text) || (admitted.size < limit && !!admitted.add(text));
-  const unsafe: Unsafe = sql.unsafe.bind(sql);
-  sql.unsafe = ((text: string, args?: never[], options?: postgres.UnsafeQueryOptions) =>
-    unsafe(text, args, options?.prepare === false && admit(text) ? { ...options, prepare: true } : options)) as Unsafe;
+  const prepareOn = (client: postgres.Sql | postgres.TransactionSql) => {
+    const unsafe: Unsafe = client.unsafe.bind(client);
+    client.unsafe = ((text: string, args?: never[], options?: postgres.UnsafeQueryOptions) =>
+      unsafe(text, args, options?.prepare === false && admit(text) ? { ...options, prepare: true } : options)) as Unsafe;
+  };
+  prepareOn(sql);
+  const begin = sql.begin.bind(sql) as (...args: unknown[]) => Promise<unknown>;
+  sql.begin = ((...args: unknown[]) => {
+    const body = args.pop() as (tx: postgres.TransactionSql) => unknown;
+    return begin(...args, (tx: postgres.TransactionSql) => {
+      prepareOn(tx);
+      return body(tx);
+    });
+  }) as Begin;
 }

@@ -5,6 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { rules, mayReadMediaField, mediaFieldPermission, type MediaField } from '../access/rules.ts';
+import type { Principal } from '../access/principal.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { relations, type Relations } from '../db/relations.ts';
 import { forbidden, notFound, unauthenticated } from '../domain/errors.ts';
@@ -120,12 +121,16 @@ export const builder = new SchemaBuilder<PothosTypes>({
     authScopes: (ctx) => ({
       authenticated: !!ctx.viewer,
       admin: !!ctx.viewer?.isAdmin,
-      appPermission: async ({ applicationId, permission }) => {
+      appPermission: ({ applicationId, permission }) => {
         if (!ctx.viewer) return false;
-        if (!(await recheckDenial(ctx, (viewer) => rules.applicationVisible.check(viewer, { id: applicationId })))) {
-          throw toGraphQLError(notFound('Application'));
-        }
-        return recheckDenial(ctx, (viewer) => rules.permissionHeld.check(viewer, { applicationId, permission }));
+        const visible = (viewer: Principal) => rules.applicationVisible.check(viewer, { id: applicationId });
+        const held = (viewer: Principal) => rules.permissionHeld.check(viewer, { applicationId, permission });
+        // Decided at once when memory allows it (every read); a denial reloads the viewer first.
+        if (visible(ctx.viewer) && held(ctx.viewer)) return true;
+        return (async () => {
+          if (!(await recheckDenial(ctx, visible))) throw toGraphQLError(notFound('Application'));
+          return recheckDenial(ctx, held);
+        })();
       },
       session: async ({ applicationId, sessionId, need }) => {
         if (!ctx.viewer) return false;
