@@ -1,6 +1,7 @@
 // Session types and reads: Session, SessionConnection, session, sessions, sessionData,
 // Application.sessions. Lists show only sessions the viewer may read, newest first.
 import { inArray, sql, type SQL } from 'drizzle-orm';
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { rules } from '../../access/rules.ts';
 import { sessionTable } from '../../db/schema.ts';
 import { notFound } from '../../domain/errors.ts';
@@ -86,6 +87,39 @@ export const Session = builder.drizzleObject('sessionTable', {
 
 function participantsOf(rows: SessionSnapshot['participants']) {
   return rows.map((p) => ({ id: p.participantId, type: p.participantType }));
+}
+
+/** Per field node of a document: whether a `participants` field is selected anywhere below it. */
+const asksParticipants = new WeakMap<FieldNode, boolean>();
+
+function selectsParticipants(info: GraphQLResolveInfo): boolean {
+  const node = info.fieldNodes[0]!;
+  let asked = asksParticipants.get(node);
+  if (asked === undefined) {
+    const seen = new Set<string>();
+    const walk = (set: SelectionSetNode | undefined): boolean =>
+      !!set?.selections.some((selection) => {
+        if (selection.kind === Kind.FIELD) return selection.name.value === 'participants' || walk(selection.selectionSet);
+        if (selection.kind === Kind.INLINE_FRAGMENT) return walk(selection.selectionSet);
+        if (seen.has(selection.name.value)) return false;
+        seen.add(selection.name.value);
+        return walk(info.fragments[selection.name.value]?.selectionSet);
+      });
+    asked = info.fieldNodes.some((field) => walk(field.selectionSet));
+    asksParticipants.set(node, asked);
+  }
+  return asked;
+}
+
+/**
+ * The planned query of Query.session(s) without the participants join when the operation does
+ * not ask for them (the single read). A row without them that is asked anyway loads them.
+ */
+function participantsIfAsked<T>(config: T, info: GraphQLResolveInfo): T {
+  const planned = config as { with?: Record<string, unknown> };
+  if (!planned.with?.participants || selectsParticipants(info)) return config;
+  const { participants: _unasked, ...rest } = planned.with;
+  return { ...planned, with: rest } as T;
 }
 
 /** Shared by Query.sessions and Application.sessions. */
@@ -181,11 +215,14 @@ builder.queryFields((t) => ({
       appPermission: { applicationId: String(args.applicationId), permission: 'application:read' },
     }),
     // The session rule is planned into the query itself: one statement.
-    resolve: async (query, _root, args, ctx) => {
+    resolve: async (query, _root, args, ctx, info) => {
       const [applicationId, sessionId] = [String(args.applicationId), String(args.sessionId)];
       const found = isUuid(sessionId)
         ? await ctx.db.query.sessionTable.findFirst(
-            query({ where: { id: sessionId, applicationId, RAW: (table) => rules.sessionVisible.sql(ctx.viewer!, table) } }),
+            participantsIfAsked(
+              query({ where: { id: sessionId, applicationId, RAW: (table) => rules.sessionVisible.sql(ctx.viewer!, table) } }),
+              info,
+            ),
           )
         : null;
       if (!found) throw notFound('Session');
@@ -201,15 +238,18 @@ builder.queryFields((t) => ({
         appPermission: { applicationId: String(args.applicationId), permission: 'application:read' },
       }),
       totalCount: (_root, args, ctx) => countSessions(ctx, String(args.applicationId), args),
-      resolve: (query, _root, args, ctx) =>
+      resolve: (query, _root, args, ctx, info) =>
         ctx.db.query.sessionTable.findMany(
-          query({
-            where: {
-              applicationId: String(args.applicationId),
-              RAW: (table) => sessionFilter(table, args, ctx),
-            },
-            orderBy: { seq: 'desc' },
-          }),
+          participantsIfAsked(
+            query({
+              where: {
+                applicationId: String(args.applicationId),
+                RAW: (table) => sessionFilter(table, args, ctx),
+              },
+              orderBy: { seq: 'desc' },
+            }),
+            info,
+          ),
         ),
     },
     SessionConnection,
