@@ -344,16 +344,8 @@ export class WebhookDeliverer {
     return null;
   }
 
-  private async send(url: string, event: EventRow, serialise: (event: EventRow) => Promise<string>, secrets: string[]): Promise<AttemptResult> {
-    let body: string;
-    try {
-      body = await serialise(event);
-    } catch (error) {
-      this.options.logger.error({ err: error, eventId: event.id }, 'could not serialise an event for a webhook');
-      const reason = 'The gateway could not build the request body (see its log)';
-      return { ok: false, statusCode: null, durationMs: 0, failure: 'internal', error: reason, response: null, startedAt: new Date() };
-    }
-    return this.sender.send({ url, eventId: event.id, body, secrets });
+  private send(url: string, event: EventRow, serialise: (event: EventRow) => Promise<string>, secrets: string[]): Promise<AttemptResult> {
+    return this.sender.sendEvent(url, event.id, () => serialise(event), secrets, this.options.logger);
   }
 
   /** Renews the lease if the next attempt could outlast it; the endpoint as stored, or null when the lease is lost. */

@@ -5,6 +5,7 @@
 // Standard Webhooks specification, made by its reference library.
 import http from 'node:http';
 import https from 'node:https';
+import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { guardedLookup, isPrivateAddress, literalAddress } from './address.ts';
 
@@ -57,6 +58,22 @@ export class WebhookSender {
       'http:': new http.Agent({ keepAlive: true, lookup } as http.AgentOptions),
       'https:': new https.Agent({ keepAlive: true, lookup } as https.AgentOptions),
     };
+  }
+
+  /**
+   * Builds an event's body and sends it. A body that cannot be built is an `internal` failure
+   * of the attempt (its error goes to the log, not to the delivery log).
+   */
+  async sendEvent(url: string, eventId: string, body: () => Promise<string>, secrets: readonly string[], logger: Logger): Promise<AttemptResult> {
+    let text: string;
+    try {
+      text = await body();
+    } catch (error) {
+      logger.error({ err: error, eventId }, 'could not serialise an event for a webhook');
+      const reason = 'The gateway could not build the request body (see its log)';
+      return { ok: false, statusCode: null, durationMs: 0, failure: 'internal', error: reason, response: null, startedAt: new Date() };
+    }
+    return this.send({ url, eventId, body: text, secrets });
   }
 
   send(request: SignedRequest): Promise<AttemptResult> {
