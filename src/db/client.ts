@@ -19,8 +19,11 @@ export type Executor = Database | Parameters<Parameters<Database['transaction']>
 export interface DatabaseHandle {
   db: Database;
   kind: 'postgres' | 'pglite';
-  /** Counts statements sent, so tests can prove a request costs a fixed number of them. */
-  statements: { count: number };
+  /**
+   * Counts statements sent, so tests can prove a request costs a fixed number of them; with
+   * `texts` set (tests), also keeps their SQL.
+   */
+  statements: { count: number; texts?: string[] };
   /** The raw `postgres` client (real server only), for LISTEN. */
   sql: postgres.Sql | null;
   pglite: PGlite | null;
@@ -46,8 +49,13 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const MIGRATION_LOCK = 0x736b796d;
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  const statements = { count: 0 };
-  const logger = { logQuery: () => void statements.count++ };
+  const statements: DatabaseHandle['statements'] = { count: 0 };
+  const logger = {
+    logQuery: (query: string) => {
+      statements.count++;
+      statements.texts?.push(query);
+    },
+  };
   if (options.url) {
     const sql = postgres(options.url, {
       max: options.max ?? 10,

@@ -4,6 +4,7 @@ import DrizzlePlugin from '@pothos/plugin-drizzle';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
+import PlannedColumnsPlugin from './planned-columns.ts';
 import { rules, mayReadMediaField, mediaFieldPermission, type MediaField } from '../access/rules.ts';
 import type { Principal } from '../access/principal.ts';
 import type { Permission } from '../auth/permissions.ts';
@@ -80,7 +81,8 @@ function missingPermission(failure: AuthFailure): Permission | null {
 }
 
 export const builder = new SchemaBuilder<PothosTypes>({
-  plugins: [ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
+  // Planned columns sits just outside drizzle: see src/graphql/planned-columns.ts.
+  plugins: [ScopeAuthPlugin, RelayPlugin, PlannedColumnsPlugin, DrizzlePlugin],
   defaultFieldNullability: false,
   drizzle: {
     client: (ctx) => ctx.db,

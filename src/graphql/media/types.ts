@@ -10,6 +10,7 @@ import { signMediaUrl } from '../../domain/media-urls.ts';
 import type { MediaWithAnnotations } from '../../domain/media.ts';
 import { Application } from '../applications/types.ts';
 import { builder, permissionMissing } from '../builder.ts';
+import { reads } from '../planned-columns.ts';
 import type { Context } from '../context.ts';
 
 export const MediaScope = builder.enumType('MediaScope', {
@@ -91,55 +92,50 @@ function gated<P extends Pick<MediaWithAnnotations, 'scope' | 'applicationId'>, 
 export const Media = builder.drizzleObject('mediaTable', {
   name: 'Media',
   description: 'A photo, video, sound or other file of an application or of a session.',
-  select: {
-    columns: {
-      id: true,
-      scope: true,
-      applicationId: true,
-      sessionId: true,
-      filename: true,
-      contentType: true,
-      kind: true,
-      size: true,
-      sha256: true,
-      status: true,
-      source: true,
-      title: true,
-      labels: true,
-      properties: true,
-      createdBy: true,
-      createdAt: true,
-      modifiedAt: true,
-    },
-  },
+  // The key columns (the gates read scope and applicationId) with every planned media; every
+  // other column only when a field asked for reads it (src/graphql/planned-columns.ts).
+  select: { columns: { id: true, scope: true, applicationId: true, sessionId: true } },
   fields: (t) => ({
     id: t.id({ description: 'The media id.', resolve: (media) => media.id }),
     uri: t.string({ description: 'skylight://<id>: how application cards refer to the media.', resolve: (media) => `skylight://${media.id}` }),
     scope: t.field({ type: MediaScope, description: 'Application or session media.', resolve: (media) => media.scope }),
     applicationId: t.id({ description: 'The application it belongs to.', resolve: (media) => media.applicationId }),
     sessionId: t.id({ nullable: true, description: 'The session, for session media.', resolve: (media) => media.sessionId }),
-    filename: t.string({ description: 'The file name (LiveSnapshot… for call snapshots).', resolve: (media) => media.filename }),
-    contentType: t.string({ description: 'The MIME type, checked against the bytes.', resolve: (media) => media.contentType }),
-    kind: t.field({ type: MediaKind, description: 'Photo, video, audio or other.', resolve: (media) => media.kind }),
-    size: t.field({ type: 'BigInt', description: 'Bytes stored; 0 while uploading.', resolve: (media) => media.size }),
+    filename: t.string({
+      select: reads('filename'),
+      description: 'The file name (LiveSnapshot… for call snapshots).',
+      resolve: (media) => media.filename,
+    }),
+    contentType: t.string({ select: reads('contentType'), description: 'The MIME type, checked against the bytes.', resolve: (media) => media.contentType }),
+    kind: t.field({ type: MediaKind, select: reads('kind'), description: 'Photo, video, audio or other.', resolve: (media) => media.kind }),
+    size: t.field({ type: 'BigInt', select: reads('size'), description: 'Bytes stored; 0 while uploading.', resolve: (media) => media.size }),
     sha256: t.string({
+      select: reads('sha256'),
       nullable: true,
       description: 'Hex sha256 of the bytes (the download ETag); null while uploading.',
       resolve: (media) => media.sha256,
     }),
-    status: t.field({ type: MediaStatus, description: 'UPLOADING until the bytes are stored, then READY.', resolve: (media) => media.status }),
-    source: t.field({ type: MediaSource, description: 'How the media came in.', resolve: (media) => media.source }),
+    status: t.field({
+      type: MediaStatus,
+      select: reads('status'),
+      description: 'UPLOADING until the bytes are stored, then READY.',
+      resolve: (media) => media.status,
+    }),
+    source: t.field({ type: MediaSource, select: reads('source'), description: 'How the media came in.', resolve: (media) => media.source }),
     title: t.string({
+      select: reads('title'),
       nullable: true,
       description: 'A title. Session media: needs session:media:read:title (else null with FORBIDDEN).',
       resolve: gated('title', (media) => media.title),
     }),
     labels: t.stringList({
+      select: reads('labels'),
       nullable: true,
       description: 'Gallery labels. Session media: needs session:media:read:labels.',
       resolve: gated('labels', (media) => media.labels),
     }),
     properties: t.field({
+      select: reads('properties'),
       type: 'StringMap',
       nullable: true,
       description: 'String properties (roomId, wasRemotelyRequested, sharedMedia, ...). Session media: needs session:media:read:properties.',
@@ -154,6 +150,7 @@ export const Media = builder.drizzleObject('mediaTable', {
       resolve: gated('annotations', (media) => media.annotations ?? []),
     }),
     url: t.string({
+      select: reads('status'),
       nullable: true,
       description: 'A signed URL of the original bytes for SIGNED_URL_TTL seconds, usable without a header (<img src>); null until READY. Session media: needs session:media:read:content.',
       resolve: gated('url', (media, ctx) =>
@@ -166,9 +163,9 @@ export const Media = builder.drizzleObject('mediaTable', {
           : null,
       ),
     }),
-    createdBy: t.id({ nullable: true, description: 'Who uploaded it.', resolve: (media) => media.createdBy }),
-    createdAt: t.field({ type: 'DateTime', description: 'When the media was created.', resolve: (media) => media.createdAt }),
-    modifiedAt: t.field({ type: 'DateTime', description: 'When the media last changed.', resolve: (media) => media.modifiedAt }),
+    createdBy: t.id({ select: reads('createdBy'), nullable: true, description: 'Who uploaded it.', resolve: (media) => media.createdBy }),
+    createdAt: t.field({ type: 'DateTime', select: reads('createdAt'), description: 'When the media was created.', resolve: (media) => media.createdAt }),
+    modifiedAt: t.field({ type: 'DateTime', select: reads('modifiedAt'), description: 'When the media last changed.', resolve: (media) => media.modifiedAt }),
   }),
 });
 

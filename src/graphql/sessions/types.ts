@@ -12,6 +12,7 @@ import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { Participant } from '../identity/types.ts';
 import { loadersOf } from '../loaders.ts';
+import { reads } from '../planned-columns.ts';
 
 export const SessionStatus = builder.enumType('SessionStatus', {
   description: 'Whether a session still accepts changes.',
@@ -24,9 +25,10 @@ export const SessionStatus = builder.enumType('SessionStatus', {
 export const Session = builder.drizzleObject('sessionTable', {
   name: 'Session',
   description: 'One run of a work application: its properties, data, participants, media and events.',
-  // Every column but `data` (up to MAX_SESSION_DATA_BYTES): planned reads load it only when
-  // asked, through a loader. Fields are plain resolvers (no per-field `select`), so a session
-  // snapshot carried by an event (a plain object) resolves from its own values. The participants
+  // The key columns with every planned session; every other column only when a field asked for
+  // reads it (`select` on the field, see src/graphql/planned-columns.ts), and `data` (up to
+  // MAX_SESSION_DATA_BYTES) through a loader. Fields read the row they are given, so a session
+  // snapshot carried by an event (every column) resolves from its own values. The participants
   // (a few rows, through the primary key) come with every planned session, as a snapshot carries
   // them: a list of sessions is one statement and resolves without a promise per session.
   select: {
@@ -36,32 +38,20 @@ export const Session = builder.drizzleObject('sessionTable', {
         orderBy: { createdAt: 'asc', participantId: 'asc' },
       },
     },
-    columns: {
-      id: true,
-      applicationId: true,
-      status: true,
-      isDraft: true,
-      version: true,
-      name: true,
-      description: true,
-      properties: true,
-      createdBy: true,
-      createdAt: true,
-      modifiedBy: true,
-      modifiedAt: true,
-    },
+    columns: { id: true, applicationId: true },
   },
   fields: (t) => ({
     id: t.id({ resolve: (s) => s.id, description: 'The session id.' }),
     applicationId: t.id({ resolve: (s) => s.applicationId, description: 'The application the session belongs to.' }),
-    status: t.field({ type: SessionStatus, resolve: (s) => s.status, description: 'OPEN until closed.' }),
+    status: t.field({ type: SessionStatus, select: reads('status'), resolve: (s) => s.status, description: 'OPEN until closed.' }),
     isDraft: t.boolean({
+      select: reads('isDraft'),
       resolve: (s) => s.isDraft,
       description: 'True when the application had no published version, or `version` is newer than it.',
     }),
-    version: t.int({ resolve: (s) => s.version, description: 'The application version the session runs.' }),
-    name: t.string({ resolve: (s) => s.name, description: 'The name of the session.' }),
-    description: t.string({ resolve: (s) => s.description, description: 'What the session is about; "" by default.' }),
+    version: t.int({ select: reads('version'), resolve: (s) => s.version, description: 'The application version the session runs.' }),
+    name: t.string({ select: reads('name'), resolve: (s) => s.name, description: 'The name of the session.' }),
+    description: t.string({ select: reads('description'), resolve: (s) => s.description, description: 'What the session is about; "" by default.' }),
     participants: t.field({
       type: [Participant],
       description: 'Users and groups taking part, in the order they joined.',
@@ -71,16 +61,16 @@ export const Session = builder.drizzleObject('sessionTable', {
         return Array.isArray(carried) ? participantsOf(carried) : loadersOf(ctx).participants.load(session.id).then(participantsOf);
       },
     }),
-    properties: t.field({ type: 'StringMap', resolve: (s) => s.properties, description: 'String key/value pairs, filterable.' }),
+    properties: t.field({ type: 'StringMap', select: reads('properties'), resolve: (s) => s.properties, description: 'String key/value pairs, filterable.' }),
     data: t.field({
       type: 'JSON',
       description: 'The session data, changed by JSON Merge Patches.',
       resolve: (s, _args, ctx) => ('data' in s ? s.data : loadersOf(ctx).sessionData.load(s.id)),
     }),
-    createdBy: t.id({ nullable: true, resolve: (s) => s.createdBy, description: 'Who created the session.' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt, description: 'When the session was created.' }),
-    modifiedBy: t.id({ nullable: true, resolve: (s) => s.modifiedBy, description: 'Who changed the session last.' }),
-    modifiedAt: t.field({ type: 'DateTime', resolve: (s) => s.modifiedAt, description: 'When the session last changed.' }),
+    createdBy: t.id({ nullable: true, select: reads('createdBy'), resolve: (s) => s.createdBy, description: 'Who created the session.' }),
+    createdAt: t.field({ type: 'DateTime', select: reads('createdAt'), resolve: (s) => s.createdAt, description: 'When the session was created.' }),
+    modifiedBy: t.id({ nullable: true, select: reads('modifiedBy'), resolve: (s) => s.modifiedBy, description: 'Who changed the session last.' }),
+    modifiedAt: t.field({ type: 'DateTime', select: reads('modifiedAt'), resolve: (s) => s.modifiedAt, description: 'When the session last changed.' }),
     application: t.relation('application', { description: 'The application the session belongs to.' }),
   }),
 });
