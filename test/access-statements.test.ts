@@ -5,7 +5,7 @@
 // authentication included; warm costs the queries alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codesOf, createApplication, createRole, createUser, dataOf, grantRole, type TestUser } from './helpers/factories.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { startGateway, untilQuiet, type TestGateway } from './helpers/gateway.ts';
 import { uploadPhoto } from './helpers/media.ts';
 
 const NESTED = `query N($a: ID!, $first: Int!, $media: Int!) {
@@ -26,15 +26,8 @@ describe('statements per request, for every kind of viewer', () => {
   const viewers: Record<string, { token: string | undefined; sees: number }> = {};
   let groupSession = '';
 
-  const quiet = async () => {
-    let last = -1;
-    while (last !== gw.database.handle.statements.count) {
-      last = gw.database.handle.statements.count;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
   const cost = async (query: string, variables: Record<string, unknown>, token: string | undefined, check: (data: any) => void) => {
-    await quiet();
+    await untilQuiet(gw);
     const before = gw.database.handle.statements.count;
     check(dataOf(await gw.gql(query, variables, token)));
     return gw.database.handle.statements.count - before;
@@ -107,7 +100,7 @@ describe('statements per request, for every kind of viewer', () => {
     expect(refused.errors).toHaveLength(media.length);
     expect(refused.errors!.every((e) => e.extensions?.code === 'FORBIDDEN' && e.extensions?.permission === 'session:media:read:title')).toBe(true);
     const warmed = async () => {
-      await quiet();
+      await untilQuiet(gw);
       const before = gw.database.handle.statements.count;
       expect(codesOf(await gw.gql(NESTED, { a: app.id, first: 50, media: 5 }, custom.token))).toContain('FORBIDDEN');
       return gw.database.handle.statements.count - before;

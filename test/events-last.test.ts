@@ -4,7 +4,7 @@
 // without missing or repeating anything.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codesOf, createApplication, dataOf, userWithRole, type TestUser } from './helpers/factories.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { startGateway, untilQuiet, type TestGateway } from './helpers/gateway.ts';
 import { APPLICATION_EVENTS, CUSTOM_EVENT, subscribeWs, wsClient } from './helpers/live-clients.ts';
 import { createSession } from './helpers/media.ts';
 
@@ -103,16 +103,9 @@ describe('events(last, before)', () => {
   });
 
   it('costs the same number of statements whatever the page size', async () => {
-    const quiet = async () => {
-      let last = -1;
-      while (last !== gw.database.handle.statements.count) {
-        last = gw.database.handle.statements.count;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    };
     const cursor = (await page({ last: 1 })).pageInfo.startCursor;
     const cost = async (vars: Record<string, unknown>) => {
-      await quiet();
+      await untilQuiet(gw);
       const before = gw.database.handle.statements.count;
       dataOf(await gw.gql(PAGE, { a: app.id, ...vars }, participant.token));
       return gw.database.handle.statements.count - before;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApplication, dataOf } from './helpers/factories.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { startGateway, untilQuiet, type TestGateway } from './helpers/gateway.ts';
 import { createSession, uploadPhoto } from './helpers/media.ts';
 
 const NESTED = `query N($a: ID!) {
@@ -27,12 +27,8 @@ describe('planned columns', () => {
 
   /** The SQL of the statements one request sends, after the gateway has gone quiet. */
   const statementsOf = async (query: string, variables: Record<string, unknown>) => {
+    await untilQuiet(gw);
     const counter = gw.database.handle.statements;
-    let last = -1;
-    while (last !== counter.count) {
-      last = counter.count;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
     counter.texts = [];
     try {
       const data = dataOf(await gw.gql(query, variables));

@@ -2,7 +2,7 @@
 // cursor order, filtered by type, only for sessions the viewer may read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codesOf, createApplication, dataOf, unique, userWithRole } from './helpers/factories.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { startGateway, untilQuiet, type TestGateway } from './helpers/gateway.ts';
 
 const EVENT_FIELDS = `id type applicationId sessionId source userId createdAt timestamp version cursor
   ... on SessionLifecycleEvent { session { id name description status properties participants { id type } } }
@@ -23,11 +23,7 @@ afterAll(() => gw?.stop());
  * measuring window.
  */
 async function fewestStatements(measure: () => Promise<number>): Promise<number> {
-  let last = -1;
-  while (last !== gw.database.handle.statements.count) {
-    last = gw.database.handle.statements.count;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
+  await untilQuiet(gw, 300);
   return Math.min(await measure(), await measure(), await measure());
 }
 

@@ -37,12 +37,11 @@ export class PlannedColumnsPlugin<Types extends SchemaTypes> extends BasePlugin<
     const columns = columnsOnly(fieldConfig.extensions?.pothosDrizzleSelect);
     if (!columns) return resolver;
     const own = (fieldConfig.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, Types['Context'], object>;
-    if (columns.length === 1) {
-      const [column] = columns as [string];
-      return (parent, args, context, info) => (column in (parent as object) ? own : resolver)(parent, args, context, info);
-    }
-    return (parent, args, context, info) =>
-      (columns.every((column) => column in (parent as object)) ? own : resolver)(parent, args, context, info);
+    const holdsColumns = (row: object) => {
+      for (const column of columns) if (!(column in row)) return false;
+      return true;
+    };
+    return (parent, args, context, info) => (holdsColumns(parent as object) ? own : resolver)(parent, args, context, info);
   }
 }
 

@@ -105,7 +105,7 @@ export class WebhookDeliverer {
   constructor(private readonly options: WebhookDelivererOptions) {
     this.db = backgroundDatabase(options.database, this.sent);
     this.box = new SecretBox(options.config.secretKey);
-    this.sender = new WebhookSender({ timeoutMs: options.config.timeoutMs, allowPrivate: options.config.allowPrivate });
+    this.sender = new WebhookSender({ timeoutMs: options.config.timeoutMs, allowPrivate: options.config.allowPrivate, logger: options.logger });
   }
 
   /** Seals and opens webhook secrets (the domain seals new ones with it). */
@@ -345,7 +345,7 @@ export class WebhookDeliverer {
   }
 
   private send(url: string, event: EventRow, serialise: (event: EventRow) => Promise<string>, secrets: string[]): Promise<AttemptResult> {
-    return this.sender.sendEvent(url, event.id, () => serialise(event), secrets, this.options.logger);
+    return this.sender.sendEvent(url, event.id, () => serialise(event), secrets);
   }
 
   /** Renews the lease if the next attempt could outlast it; the endpoint as stored, or null when the lease is lost. */

@@ -51,7 +51,7 @@ const printable = (text: string) => text.replace(/\u0000/g, '');
 export class WebhookSender {
   private readonly agents: { 'http:': http.Agent; 'https:': https.Agent };
 
-  constructor(private readonly options: { timeoutMs: number; allowPrivate: boolean }) {
+  constructor(private readonly options: { timeoutMs: number; allowPrivate: boolean; logger: Logger }) {
     const lookup = guardedLookup(options.allowPrivate);
     // Kept-alive connections: an endpoint receives its events one after the other.
     this.agents = {
@@ -64,12 +64,12 @@ export class WebhookSender {
    * Builds an event's body and sends it. A body that cannot be built is an `internal` failure
    * of the attempt (its error goes to the log, not to the delivery log).
    */
-  async sendEvent(url: string, eventId: string, body: () => Promise<string>, secrets: readonly string[], logger: Logger): Promise<AttemptResult> {
+  async sendEvent(url: string, eventId: string, body: () => Promise<string>, secrets: readonly string[]): Promise<AttemptResult> {
     let text: string;
     try {
       text = await body();
     } catch (error) {
-      logger.error({ err: error, eventId }, 'could not serialise an event for a webhook');
+      this.options.logger.error({ err: error, eventId }, 'could not serialise an event for a webhook');
       const reason = 'The gateway could not build the request body (see its log)';
       return { ok: false, statusCode: null, durationMs: 0, failure: 'internal', error: reason, response: null, startedAt: new Date() };
     }

@@ -27,6 +27,19 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * Resolves once the gateway has sent no statement for `intervalMs`, so that a statement count
+ * measures one request and not the tail of the one before (or a background poll).
+ */
+export async function untilQuiet(gw: TestGateway, intervalMs = 200): Promise<void> {
+  const statements = gw.database.handle.statements;
+  let last = -1;
+  while (last !== statements.count) {
+    last = statements.count;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
     NODE_ENV: 'test',
