@@ -69,6 +69,13 @@ describe('the access rules: one answer from the SQL and the in-memory form, for 
         check: (v, row) => rules.sessionMediaVisible.check(v, { session: facts.get(row.sessionId)! }),
       },
     ],
+    mediaOfVisibleSession: [
+      {
+        rows: async () => (await all(mediaTable)).filter((row: Row) => row.scope === 'SESSION'),
+        sql: (v) => ids(mediaTable, sql`${mediaTable.scope} = 'SESSION' and ${rules.mediaOfVisibleSession.sql(v, mediaTable)}`),
+        check: (v, row) => rules.mediaOfVisibleSession.check(v, { session: facts.get(row.sessionId)! }),
+      },
+    ],
     mediaVisible: [
       {
         rows: () => all(mediaTable),
@@ -174,6 +181,24 @@ describe('the access rules: one answer from the SQL and the in-memory form, for 
       }
     }
     expect(compared).toBeGreaterThan(1000);
+  });
+
+  it('Session.media: the media of a visible session are those of sessionMediaVisible, for every viewer', async () => {
+    const sessionMedia = sql`${mediaTable.scope} = 'SESSION'`;
+    for (const [who, viewer] of Object.entries(viewers)) {
+      const visibleSession = sql`exists (select 1 from session v where v.id = ${mediaTable.sessionId} and ${rules.sessionVisible.sql(viewer, {
+        id: sql`v.id`,
+        applicationId: sql`v.application_id`,
+      })})`;
+      const throughSession = await ids(mediaTable, sql`${sessionMedia} and ${visibleSession} and ${rules.mediaOfVisibleSession.sql(viewer, mediaTable)}`);
+      const direct = await ids(mediaTable, sql`${sessionMedia} and ${rules.sessionMediaVisible.sql(viewer, mediaTable)}`);
+      expect(throughSession.sort(), who).toEqual(direct.sort());
+    }
+    // The rule alone does not ask for visibility: the user holds the media permission, and sees
+    // the media of 'none' only through a Session it is never handed.
+    const noneMedia = (await all(mediaTable)).find((row: Row) => row.sessionId === sessions.none)!;
+    expect(rules.mediaOfVisibleSession.check(viewers.user!, { session: facts.get(noneMedia.sessionId)! })).toBe(true);
+    expect(rules.sessionMediaVisible.check(viewers.user!, { session: facts.get(noneMedia.sessionId)! })).toBe(false);
   });
 
   it('says what the spec says for each kind of viewer', async () => {

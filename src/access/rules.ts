@@ -92,10 +92,14 @@ function sessionVisibleSql(principal: Principal, session: SessionColumns): SQL {
 /** Applications where the principal holds some session media read permission (and application:read). */
 const mediaReaderApplications = (principal: Principal) => applicationsHolding(principal, ['application:read'], SESSION_MEDIA_READ);
 
-function sessionMediaCheck(principal: Principal, session: SessionFacts): boolean {
-  if (!sessionVisibleCheck(principal, session)) return false;
+/** The media permission and the session's status, for a session known to be visible. */
+function mediaOfVisibleSessionCheck(principal: Principal, session: SessionFacts): boolean {
   if (!SESSION_MEDIA_READ.some((p) => holds(principal, session.applicationId, p))) return false;
   return session.status === 'OPEN' || readsClosedSessionMedia(principal);
+}
+
+function sessionMediaCheck(principal: Principal, session: SessionFacts): boolean {
+  return sessionVisibleCheck(principal, session) && mediaOfVisibleSessionCheck(principal, session);
 }
 
 /** Session media of the session whose id is `sessionId`: that session's media rule, in SQL. */
@@ -159,6 +163,24 @@ export const rules = {
   sessionMediaVisible: {
     check: (principal: Principal, media: { session: SessionFacts }) => sessionMediaCheck(principal, media.session),
     sql: (principal: Principal, media: { sessionId: SQLWrapper }) => sessionMediaSql(principal, media.sessionId),
+  },
+
+  /**
+   * Session.media: the media of a session the viewer already sees. Every Session the API hands
+   * out passed sessionVisible (the reads in their SQL, the mutations in their `session` scope,
+   * event snapshots in eventReadable), so per media row only the media permission and the
+   * session's status are asked, not the visibility again (for a participant, a second
+   * participation subquery per media row).
+   */
+  mediaOfVisibleSession: {
+    check: (principal: Principal, media: { session: SessionFacts }) => mediaOfVisibleSessionCheck(principal, media.session),
+    sql: (principal: Principal, media: { sessionId: SQLWrapper }) => {
+      if (principal.isAdmin) return TRUE;
+      const apps = mediaReaderApplications(principal);
+      if (apps.length === 0) return FALSE;
+      const open = readsClosedSessionMedia(principal) ? sql`` : sql` and s.status = 'OPEN'`;
+      return sql`exists (select 1 from session s where s.id = ${media.sessionId} and s.application_id = any(${uuids(apps)})${open})`;
+    },
   },
 
   /** Media of either scope: application media with application:read, session media as above. */

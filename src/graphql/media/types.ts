@@ -181,9 +181,9 @@ const textArray = (values: readonly string[]) =>
     sql`, `,
   )}]::text[]`;
 
-/** Session.media's filter as SQL over `media` columns (labels use the GIN index). */
+/** Session.media's filter as SQL over `media` columns (labels use the GIN index); its session is visible. */
 export function galleryFilter(table: typeof mediaTable, args: GalleryArgs, ctx: Context): SQL {
-  const parts: SQL[] = [sql`${table.archivedAt} is null`, rules.sessionMediaVisible.sql(ctx.viewer!, table)];
+  const parts: SQL[] = [sql`${table.archivedAt} is null`, rules.mediaOfVisibleSession.sql(ctx.viewer!, table)];
   if (args.labels?.length) {
     parts.push(sql`${table.labels} ${args.labelMatch === 'ALL' ? sql`@>` : sql`&&`} ${textArray(args.labels)}`);
   }
