@@ -34,6 +34,8 @@ export interface Config {
   accessRecheckMs: number;
   /** Prometheus timing of every resolver (costly on wide reads); operation-level metrics are always on. */
   metricsResolvers: boolean;
+  /** Operations costing `cost` or more execute at most `concurrency` at a time (0: no limit). */
+  heavyOperations: { cost: number; concurrency: number };
   /** Bearer token a /metrics scrape needs (METRICS_TOKEN); null: loopback only, and not at all in production. */
   metricsToken: string | null;
   /** Distinct operation names (and error paths) /metrics labels keep before counting the rest as `other`. */
@@ -274,6 +276,10 @@ export function loadConfig(env: Env = process.env): Config {
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0),
     accessRecheckMs: integer(env, 'ACCESS_RECHECK_MS', 10_000, 100, 3_600_000),
     metricsResolvers: flag(env, 'METRICS_RESOLVERS', false),
+    heavyOperations: {
+      cost: integer(env, 'HEAVY_OPERATION_COST', 1000, 1),
+      concurrency: integer(env, 'HEAVY_OPERATION_CONCURRENCY', 4, 0, 10_000),
+    },
     metricsToken,
     metricsOperationNames: integer(env, 'METRICS_OPERATION_NAMES', 100, 0, 10_000),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),

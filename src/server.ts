@@ -18,6 +18,7 @@ import { EventHub } from './events/hub.ts';
 import type { Context } from './graphql/context.ts';
 import { maskError, unavailableError, useSpecErrorCodes, useUnavailableStatus } from './graphql/errors.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.ts';
+import { Admission, admitted, HeavyOperations, useHeavyOperations } from './graphql/admission.ts';
 import { edgeLimits, OPERATION_LIMITS, useEdgeValidation } from './graphql/edge-validation.ts';
 import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
@@ -116,6 +117,10 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
   );
   const serialiseEvents = webhookEventSerialiser({ ...base, db: backgroundDatabase(database) });
 
+  // Heavy operations take turns (src/graphql/admission.ts).
+  const heavyOperations = new HeavyOperations();
+  const admission = config.heavyOperations.concurrency > 0 ? new Admission(config.heavyOperations.concurrency, metrics.heavyOperations) : null;
+
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -176,6 +181,8 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
       }),
       // After graphql-armor: its parse function is replaced by one with the parser's maxTokens.
       useEdgeValidation(edgeLimits(config)),
+      // Last: a refused operation never waits for a turn.
+      ...(admission ? [useHeavyOperations({ heavy: heavyOperations, heavyCost: config.heavyOperations.cost })] : []),
     ],
   });
 
@@ -217,6 +224,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         const body = await readBoundedBody(req, res, config.maxBodyBytes);
         if (!body) return;
         (req as IncomingMessage & { body?: Buffer }).body = body;
+        if (admission && heavyOperations.knownHeavy(body)) return admitted(admission, res, () => yoga.requestListener(req, res));
       }
       return yoga.requestListener(req, res);
     }

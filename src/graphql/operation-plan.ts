@@ -154,8 +154,28 @@ function costRefusal(schema: GraphQLSchema, document: DocumentNode, variables: R
   return costly ? costly.message.replace(/^Syntax Error: /, '') : null;
 }
 
+/** The page sizes an operation's variables give, as a key: what its cost depends on besides the document. */
+export function sizesKey(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): string {
+  return sizesOf(planFor(schema, document).sizeVariables, variables);
+}
+
+/** The variables of a document that give a `first`/`last`. */
+export function sizeVariablesOf(schema: GraphQLSchema, document: DocumentNode): string[] {
+  return planFor(schema, document).sizeVariables;
+}
+
+/** The values of the page-size variables, as a key. */
+export function sizesOf(sizeVariables: readonly string[], variables: Record<string, unknown>): string {
+  return sizeVariables
+    .map((name) => {
+      const value = variables[name];
+      return typeof value === 'number' && Number.isInteger(value) ? String(value) : '';
+    })
+    .join(',');
+}
+
 /** The document with `first`/`last` variables replaced by their values, for the cost rule. */
-function withPageSizes(document: DocumentNode, variables: Record<string, unknown>): DocumentNode | null {
+export function withPageSizes(document: DocumentNode, variables: Record<string, unknown>): DocumentNode | null {
   let replaced = false;
   const result = visit(document, {
     Argument(node) {

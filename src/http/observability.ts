@@ -77,6 +77,8 @@ export interface GatewayMetrics {
   /** Executions of a subscription's selection for live events (one per event and sharing class). */
   liveExecutions: Counter;
   uploadBytes: Counter;
+  /** Heavy operations executing, and waiting for their turn (src/graphql/admission.ts). */
+  heavyOperations: { running: Gauge; waiting: Gauge };
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -110,5 +112,17 @@ export function createMetrics(): GatewayMetrics {
       help: 'Bytes of media stored by completed uploads.',
       registers: [registry],
     }),
+    heavyOperations: {
+      running: new Gauge({
+        name: 'skylight_heavy_operations_running',
+        help: 'Operations costing HEAVY_OPERATION_COST or more executing now (at most HEAVY_OPERATION_CONCURRENCY).',
+        registers: [registry],
+      }),
+      waiting: new Gauge({
+        name: 'skylight_heavy_operations_waiting',
+        help: 'Operations costing HEAVY_OPERATION_COST or more waiting for their turn to execute.',
+        registers: [registry],
+      }),
+    },
   };
 }
