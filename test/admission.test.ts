@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApplication, dataOf } from './helpers/factories.ts';
 import { TEST_DATABASE_URL } from './helpers/database.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { ADMIN_TOKEN, startGateway, type TestGateway } from './helpers/gateway.ts';
 
 const reason = TEST_DATABASE_URL ? '' : ' (skipped: needs the real PostgreSQL server, TEST_DATABASE_URL, to lock a table from a second connection)';
 
@@ -68,6 +68,36 @@ describe.skipIf(!TEST_DATABASE_URL)(`heavy operations take turns${reason}`, () =
       expect(dataOf(b).sessions.edges).toEqual(full);
       expect(dataOf(c).sessions.edges).toHaveLength(1);
       await until(async () => (await gauge('skylight_heavy_operations_running')) === 0 && (await gauge('skylight_heavy_operations_waiting')) === 0);
+    } finally {
+      connection.release();
+      await locker.end();
+    }
+  });
+
+  it('a client that goes away mid-answer gives its turn back', async () => {
+    const locker = postgres(gw.database.url!, { max: 1, onnotice: () => {} });
+    const connection = await locker.reserve();
+    try {
+      await connection`begin`;
+      await connection`lock table session in access exclusive mode`;
+      const abort = new AbortController();
+      const gone = fetch(gw.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({ query: PAGE, variables: { a: app.id, first: 50 } }),
+        signal: abort.signal,
+      }).catch((error: Error) => error);
+      await until(async () => (await gauge('skylight_heavy_operations_running')) === 1);
+      const next = gw.gql(PAGE, { a: app.id, first: 50 });
+      await until(async () => (await gauge('skylight_heavy_operations_waiting')) === 1);
+      abort.abort();
+      expect(await gone).toBeInstanceOf(Error);
+      // The turn passed on while the first read still waits in PostgreSQL for the lock.
+      await until(async () => (await gauge('skylight_heavy_operations_waiting')) === 0);
+      expect(await gauge('skylight_heavy_operations_running')).toBe(1);
+      await connection`rollback`;
+      expect(dataOf(await next).sessions.edges).toHaveLength(3);
+      await until(async () => (await gauge('skylight_heavy_operations_running')) === 0);
     } finally {
       connection.release();
       await locker.end();

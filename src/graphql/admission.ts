@@ -118,13 +118,19 @@ export function useHeavyOperations(options: { heavy: HeavyOperations; heavyCost:
   };
 }
 
-/** Runs an HTTP request's work in its turn, which lasts until the response is written or its connection closed. */
+/**
+ * Runs an HTTP request's work in its turn. The turn ends when the work is done or when the
+ * response closes, whichever is first: a client that goes away mid-answer (a load generator
+ * stopping, a closed tab) must not keep it, as the work's promise may then never settle.
+ */
 export async function admitted(admission: Admission, res: ServerResponse, work: () => unknown): Promise<void> {
   const release = await admission.acquire();
+  res.once('close', release);
   try {
     // The client went away while it waited: its turn is over.
     if (!res.destroyed) await work();
   } finally {
+    res.off('close', release);
     release();
   }
 }
