@@ -6,6 +6,9 @@
 // many at once instead: their database round trips overlap. So operations whose cost (the cost
 // rule's, with page sizes given as variables read) reaches HEAVY_OPERATION_COST run at most
 // HEAVY_OPERATION_CONCURRENCY at a time, first come first served; the others are not held.
+// The verdict is made once per document and page sizes (at its first execution, which is not
+// held) and remembered by query text, so later JSON POSTs with that text are held before Yoga
+// sees them; GET requests and WebSocket operations are not held.
 import type { ServerResponse } from 'node:http';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import type { Plugin } from '@envelop/core';
