@@ -102,14 +102,18 @@ function sessionMediaCheck(principal: Principal, session: SessionFacts): boolean
   return sessionVisibleCheck(principal, session) && mediaOfVisibleSessionCheck(principal, session);
 }
 
-/** Session media of the session whose id is `sessionId`: that session's media rule, in SQL. */
-function sessionMediaSql(principal: Principal, sessionId: SQLWrapper): SQL {
+/**
+ * Session media of the session whose id is `sessionId`, in SQL: the media permission and the
+ * session's status, and with `visibility` also the session's visibility (else it is known).
+ */
+function sessionMediaSql(principal: Principal, sessionId: SQLWrapper, visibility = true): SQL {
   if (principal.isAdmin) return TRUE;
   const apps = mediaReaderApplications(principal);
   if (apps.length === 0) return FALSE;
   const open = readsClosedSessionMedia(principal) ? sql`` : sql` and s.status = 'OPEN'`;
-  return sql`exists (select 1 from session s where s.id = ${sessionId} and s.application_id = any(${uuids(apps)})${open}
-    and ${sessionVisibleSql(principal, { id: sql`s.id`, applicationId: sql`s.application_id` })})`;
+  const visible = visibility ? sql`
+    and ${sessionVisibleSql(principal, { id: sql`s.id`, applicationId: sql`s.application_id` })}` : sql``;
+  return sql`exists (select 1 from session s where s.id = ${sessionId} and s.application_id = any(${uuids(apps)})${open}${visible})`;
 }
 
 const SESSION_MEDIA_TYPES = sql.join(
@@ -174,13 +178,7 @@ export const rules = {
    */
   mediaOfVisibleSession: {
     check: (principal: Principal, media: { session: SessionFacts }) => mediaOfVisibleSessionCheck(principal, media.session),
-    sql: (principal: Principal, media: { sessionId: SQLWrapper }) => {
-      if (principal.isAdmin) return TRUE;
-      const apps = mediaReaderApplications(principal);
-      if (apps.length === 0) return FALSE;
-      const open = readsClosedSessionMedia(principal) ? sql`` : sql` and s.status = 'OPEN'`;
-      return sql`exists (select 1 from session s where s.id = ${media.sessionId} and s.application_id = any(${uuids(apps)})${open})`;
-    },
+    sql: (principal: Principal, media: { sessionId: SQLWrapper }) => sessionMediaSql(principal, media.sessionId, false),
   },
 
   /** Media of either scope: application media with application:read, session media as above. */

@@ -48,27 +48,18 @@ export class Admission {
   }
 }
 
-/** Heavy or not, per document and combination of page sizes (bounded like the cost plan). */
-const verdicts = new WeakMap<DocumentNode, Map<string, boolean>>();
+/** Verdicts kept per query text, one per combination of page sizes (bounded like the cost plan). */
 const VERDICTS_PER_DOCUMENT = 64;
 
 /** Whether the operation's cost, with its page-size variables as literals, reaches `threshold`. */
-export function isHeavy(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, threshold: number): boolean {
-  let byDocument = verdicts.get(document);
-  if (!byDocument) verdicts.set(document, (byDocument = new Map()));
-  const key = sizesKey(schema, document, variables);
-  const known = byDocument.get(key);
-  if (known !== undefined) return known;
-  let heavy = false;
+export function reachesCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, threshold: number): boolean {
   try {
     // maxCost is exclusive in the rule: a cost of exactly `threshold` counts as heavy.
-    heavy = validate(schema, withPageSizes(document, variables) ?? document, [costLimitRule({ maxCost: threshold - 1 })]).length > 0;
+    return validate(schema, withPageSizes(document, variables) ?? document, [costLimitRule({ maxCost: threshold - 1 })]).length > 0;
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
-    heavy = true;
+    return true;
   }
-  if (byDocument.size < VERDICTS_PER_DOCUMENT) byDocument.set(key, heavy);
-  return heavy;
 }
 
 /** Query texts seen heavy, with the variables that give their page sizes: bounded, oldest out first. */
@@ -76,6 +67,11 @@ export class HeavyOperations {
   private readonly texts = new Map<string, { sizeVariables: string[]; verdicts: Map<string, boolean> }>();
 
   constructor(private readonly maxTexts = 1000) {}
+
+  /** The verdict for a text and its page sizes, or undefined when not decided yet. */
+  verdict(text: string, sizes: string): boolean | undefined {
+    return this.texts.get(text)?.verdicts.get(sizes);
+  }
 
   record(text: string, sizeVariables: string[], sizes: string, heavy: boolean): void {
     let entry = this.texts.get(text);
@@ -99,13 +95,13 @@ export class HeavyOperations {
     const entry = this.texts.get(params.query);
     if (!entry) return false;
     const variables = (params.variables && typeof params.variables === 'object' ? params.variables : {}) as Record<string, unknown>;
-    return entry.verdicts.get(sizesOf(entry.sizeVariables, variables)) === true;
+    return this.verdict(params.query, sizesOf(entry.sizeVariables, variables)) === true;
   }
 }
 
 /**
- * The envelop plugin: decides once per document and page sizes whether an operation is heavy,
- * and remembers the verdict by its text, so that the next request with it is admitted
+ * The envelop plugin: decides once per query text and page sizes whether an operation is heavy,
+ * and remembers the verdict by that text, so that the next request with it is admitted
  * (src/server.ts) before any of its work starts: parsing its request, building its context,
  * executing, serialising and writing the answer all take their turn together.
  */
@@ -115,8 +111,11 @@ export function useHeavyOperations(options: { heavy: HeavyOperations; heavyCost:
       const text = args.document.loc?.source.body;
       if (!text) return;
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-      const heavy = isHeavy(args.schema, args.document, variables, options.heavyCost);
-      options.heavy.record(text, sizeVariablesOf(args.schema, args.document), sizesKey(args.schema, args.document, variables), heavy);
+      const sizes = sizesKey(args.schema, args.document, variables);
+      // Decided once per text and page sizes: a known one costs two map lookups.
+      if (options.heavy.verdict(text, sizes) !== undefined) return;
+      const heavy = reachesCost(args.schema, args.document, variables, options.heavyCost);
+      options.heavy.record(text, sizeVariablesOf(args.schema, args.document), sizes, heavy);
     },
   };
 }
