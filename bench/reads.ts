@@ -39,6 +39,12 @@ const QUERIES = arg('query', 'N,S').split(',');
  * sharing this one's node_modules), to compare code rather than settings.
  */
 const AB = arg('ab', '');
+/**
+ * `--rounds R`: N and S alternate R times in one gateway, as ../shared/perf's rounds do, and
+ * each slice prints its req/s, CPU per request and the gateway's heap and RSS after it, so a
+ * figure that drifts from round to round shows which slice it follows and what grew.
+ */
+const ROUNDS = Number(arg('rounds', '0'));
 /** A directory for V8 CPU profiles of the gateway under load (`--profile DIR`). */
 const PROFILE = arg('profile', '');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -203,8 +209,42 @@ async function abRun(variables: Record<'N' | 'S', Record<string, unknown>>, toke
   }
 }
 
+/** Heap used and RSS of the gateway, in MB, from its /metrics (with the bench's METRICS_TOKEN). */
+async function memoryOf(url: string): Promise<string> {
+  const text = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer bench-metrics-token' } }).then((r) => r.text(), () => '');
+  const mb = (name: string) => (Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1e6).toFixed(0);
+  return `heap ${mb('nodejs_heap_size_used_bytes')} MB, rss ${mb('process_resident_memory_bytes')} MB`;
+}
+
+/** `--rounds`: N then S, R times, in one gateway; one line per slice. */
+async function roundsRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-reads-gw-'));
+  const { child, url } = await startChild(dataDir, { METRICS_TOKEN: 'bench-metrics-token' });
+  try {
+    console.log(`viewer: ${VIEWER}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per query in one gateway`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
+        const body = JSON.stringify({ query: text, variables: variables[query] });
+        const ticksBefore = cpuTicks(child.pid!);
+        const latencies = (await load(url, token, body, SECONDS)).sort((a, b) => a - b);
+        const cpuMs = ((cpuTicks(child.pid!) - ticksBefore) * 10) / latencies.length;
+        console.log(`round ${round} ${query}: ${(latencies.length / SECONDS).toFixed(0)} req/s, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, CPU ${cpuMs.toFixed(3)} ms/req, ${await memoryOf(url)}`);
+      }
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 try {
   const { variables, counts, token } = await seedAndCount();
+  if (ROUNDS > 0) {
+    await roundsRun(variables, token);
+    await database.drop();
+    process.exit(0);
+  }
   if (AB) {
     await abRun(variables, token);
     await database.drop();
