@@ -46,7 +46,9 @@ describe.skipIf(!TEST_DATABASE_URL)(`prepared statements on PostgreSQL${reason}`
       handle.db.transaction((tx) => tx.query.applicationTable.findMany({ columns: { id: true, createdAt: true }, limit: 3 }));
     await inTransaction();
     await inTransaction();
-    const texts = (await preparedOn(handle.sql!, 'application')).filter((text) => text.includes('"createdAt"'));
+    // Transactions have a pool of their own (src/db/client.ts), here of one connection too.
+    const onTransactionConnection = await handle.sql!.begin((tx) => preparedOn(tx as unknown as postgres.Sql, 'application'));
+    const texts = onTransactionConnection.filter((text) => text.includes('"createdAt"'));
     expect(texts).toHaveLength(1);
   });
 

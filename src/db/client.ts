@@ -57,28 +57,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     },
   };
   if (options.url) {
-    const sql = postgres(options.url, {
-      max: options.max ?? 10,
-      onnotice: () => {},
-      // Seconds (fractions allowed). A refused connection fails at once; an unreachable host
-      // after this long. Either way the request answers UNAVAILABLE and the next query reconnects.
-      connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
-      // Seconds a connection waits before reconnecting after a failure. The driver's default
-      // grows to 20 s during an outage, and a query waits for it: requests would hang that long
-      // before answering UNAVAILABLE, and the first ones after the database is back too.
-      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5) * (0.5 + Math.random() / 2),
-      connection: { application_name: 'skylight-gateway' },
-    });
-    // postgres.js reads the server's array types on every new connection, in a promise nobody
-    // awaits: a connection lost at that moment (the database restarting) is an unhandled
-    // rejection. The types do not change, so once the first connection has read them the pool
-    // (whose options every connection shares) stops asking.
-    sql`select 1`.then(
-      () => void ((sql.options as { fetch_types: boolean }).fetch_types = false),
-      () => {},
-    );
-    prepareStatements(sql);
+    const sql = connectPool(options.url, options);
+    // Transactions run on connections of their own. postgres.js 3.4 sends a BEGIN to a
+    // connection busy with other queries when none is idle (it pipelines), and when that write
+    // meets a full socket buffer or a full pipeline it forgets to reserve the connection: the
+    // transaction then has no connection of its own (a TypeError, answered as an internal
+    // error), and the pool hands the connection, inside the open transaction, to other
+    // requests' queries (porsager/postgres#823, #1204, #1218). A pool that runs nothing but
+    // transactions has no busy connection to pipeline onto: a BEGIN goes to an idle
+    // connection, or waits for one.
+    const transactions = connectPool(options.url, options);
+    sql.begin = transactions.begin.bind(transactions) as postgres.Sql['begin'];
     const db = drizzlePostgres({ client: sql, relations, logger }) as unknown as Database;
+    // drizzle sets its date parsers and serializers on the client it was given; a transaction's
+    // rows are parsed with its own pool's.
+    Object.assign(transactions.options.parsers, sql.options.parsers);
+    Object.assign(transactions.options.serializers, sql.options.serializers);
     return {
       db,
       kind: 'postgres',
@@ -97,7 +91,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
           lock.release();
         }
       },
-      close: () => sql.end({ timeout: 5 }),
+      close: async () => {
+        await Promise.all([sql.end({ timeout: 5 }), transactions.end({ timeout: 5 })]);
+      },
     };
   }
   const pglite = new PGlite(options.dataDir ?? 'memory://');
@@ -114,4 +110,30 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     },
     close: () => pglite.close(),
   };
+}
+
+/** A pool of `postgres` connections with the gateway's settings; its queries run prepared. */
+function connectPool(url: string, options: DatabaseOptions): postgres.Sql {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    // Seconds (fractions allowed). A refused connection fails at once; an unreachable host
+    // after this long. Either way the request answers UNAVAILABLE and the next query reconnects.
+    connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
+    // Seconds a connection waits before reconnecting after a failure. The driver's default
+    // grows to 20 s during an outage, and a query waits for it: requests would hang that long
+    // before answering UNAVAILABLE, and the first ones after the database is back too.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5) * (0.5 + Math.random() / 2),
+    connection: { application_name: 'skylight-gateway' },
+  });
+  // postgres.js reads the server's array types on every new connection, in a promise nobody
+  // awaits: a connection lost at that moment (the database restarting) is an unhandled
+  // rejection. The types do not change, so once the first connection has read them the pool
+  // (whose options every connection shares) stops asking.
+  sql`select 1`.then(
+    () => void ((sql.options as { fetch_types: boolean }).fetch_types = false),
+    () => {},
+  );
+  prepareStatements(sql);
+  return sql;
 }
