@@ -45,6 +45,8 @@ const AB = arg('ab', '');
  * figure that drifts from round to round shows which slice it follows and what grew.
  */
 const ROUNDS = Number(arg('rounds', '0'));
+/** `--pause S`: with `--rounds`, the gateway idles S seconds after each slice, as it does while ../shared/perf loads its peers. */
+const PAUSE = Number(arg('pause', '0'));
 /** A directory for V8 CPU profiles of the gateway under load (`--profile DIR`). */
 const PROFILE = arg('profile', '');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -229,6 +231,7 @@ async function roundsRun(variables: Record<'N' | 'S', Record<string, unknown>>, 
         const latencies = (await load(url, token, body, SECONDS)).sort((a, b) => a - b);
         const cpuMs = ((cpuTicks(child.pid!) - ticksBefore) * 10) / latencies.length;
         console.log(`round ${round} ${query}: ${(latencies.length / SECONDS).toFixed(0)} req/s, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, CPU ${cpuMs.toFixed(3)} ms/req, ${await memoryOf(url)}`);
+        if (PAUSE > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE * 1000));
       }
     }
   } finally {
