@@ -5,7 +5,8 @@
 // p50/p99 and the gateway's CPU per request under a closed-loop load against the gateway run
 // as `npm start` runs it. A quick regression check; ../shared/perf/run.sh is the judge (it
 // measures PostGraphile and the plain SQL side by side). Needs PostgreSQL: a fresh database on
-// TEST_DATABASE_URL's server (or BENCH_DATABASE_URL's). `--profile DIR` writes V8 CPU profiles.
+// TEST_DATABASE_URL's server (or BENCH_DATABASE_URL's). `--profile DIR` writes V8 CPU profiles;
+// `--rounds R [--pause S]` alternates N and S R times in one gateway (heap and RSS per slice).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
