@@ -57,6 +57,8 @@ const N = `query N($a: ID!, $first: Int!, $media: Int!) { sessions(applicationId
   id name properties participants { id type } application { name }
   media(first: $media) { edges { node { id title filename kind status } } } } } } }`;
 const S = `query S($a: ID!, $s: ID!) { session(applicationId: $a, sessionId: $s) { id name properties } }`;
+/** The queries `--query` selects, with their texts. */
+const SELECTED = ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name));
 
 if (!process.env.TEST_DATABASE_URL && process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL;
 if (!process.env.TEST_DATABASE_URL) {
@@ -102,7 +104,7 @@ async function seedAndCount() {
   const variables = { N: { a: app.id, first: 50, media: 5 }, S: { a: app.id, s: sessions[144] } };
   const counts: Record<string, Record<string, number>> = { N: {}, S: {} };
   for (const [name, token] of Object.entries(tokens)) {
-    for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
+    for (const [query, text] of SELECTED) {
       await gql(text, variables[query], token);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const before = database.handle.statements.count;
@@ -186,7 +188,7 @@ async function abRun(variables: Record<'N' | 'S', Record<string, unknown>>, toke
     gateways.push(await startChild(dirs[0]!));
     gateways.push(await startChild(dirs[1]!, extra, otherRoot ?? root));
     console.log(`A/B: A as is, B with ${AB}; ${CONNECTIONS} connections, 8 alternating slices of ${SECONDS / 4} s per query`);
-    for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
+    for (const [query, text] of SELECTED) {
       const body = JSON.stringify({ query: text, variables: variables[query] });
       for (const gateway of gateways) await load(gateway.url, token, body, Math.min(3, SECONDS));
       const totals = gateways.map(() => ({ requests: 0, ticks: 0, latencies: [] as number[] }));
@@ -219,27 +221,39 @@ async function memoryOf(url: string): Promise<string> {
   return `heap ${mb('nodejs_heap_size_used_bytes')} MB, rss ${mb('process_resident_memory_bytes')} MB`;
 }
 
-/** `--rounds`: N then S, R times, in one gateway; one line per slice. */
-async function roundsRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
+/** One gateway, as `npm start` runs it, for the length of `work`. */
+async function withGateway(extra: Record<string, string>, work: (gateway: Awaited<ReturnType<typeof startChild>>) => Promise<void>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-reads-gw-'));
-  const { child, url } = await startChild(dataDir, { METRICS_TOKEN: 'bench-metrics-token' });
+  const gateway = await startChild(dataDir, extra);
   try {
+    await work(gateway);
+  } finally {
+    gateway.child.kill('SIGTERM');
+    await new Promise((resolve) => gateway.child.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One slice of load: its latencies (sorted), req/s and the gateway's CPU ms per request. */
+async function slice(gateway: Awaited<ReturnType<typeof startChild>>, token: string, body: string) {
+  const ticksBefore = cpuTicks(gateway.child.pid!);
+  const latencies = (await load(gateway.url, token, body, SECONDS)).sort((a, b) => a - b);
+  const cpuMs = ((cpuTicks(gateway.child.pid!) - ticksBefore) * 10) / latencies.length;
+  return { latencies, rps: (latencies.length / SECONDS).toFixed(0), cpuMs };
+}
+
+/** `--rounds`: N then S, R times, in one gateway; one line per slice. */
+function roundsRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
+  return withGateway({ METRICS_TOKEN: 'bench-metrics-token' }, async (gateway) => {
     console.log(`viewer: ${VIEWER}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per query in one gateway`);
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
-        const body = JSON.stringify({ query: text, variables: variables[query] });
-        const ticksBefore = cpuTicks(child.pid!);
-        const latencies = (await load(url, token, body, SECONDS)).sort((a, b) => a - b);
-        const cpuMs = ((cpuTicks(child.pid!) - ticksBefore) * 10) / latencies.length;
-        console.log(`round ${round} ${query}: ${(latencies.length / SECONDS).toFixed(0)} req/s, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, CPU ${cpuMs.toFixed(3)} ms/req, ${await memoryOf(url)}`);
+      for (const [query, text] of SELECTED) {
+        const { latencies, rps, cpuMs } = await slice(gateway, token, JSON.stringify({ query: text, variables: variables[query] }));
+        console.log(`round ${round} ${query}: ${rps} req/s, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, CPU ${cpuMs.toFixed(3)} ms/req, ${await memoryOf(gateway.url)}`);
         if (PAUSE > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE * 1000));
       }
     }
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 try {
@@ -254,27 +268,19 @@ try {
     await database.drop();
     process.exit(0);
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-reads-gw-'));
-  const { child, url } = await startChild(dataDir);
-  try {
+  await withGateway({}, async (gateway) => {
     console.log(`viewer: ${VIEWER}, ${CONNECTIONS} connections, ${SECONDS} s per query, PostgreSQL`);
-    for (const [query, text] of ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name))) {
+    for (const [query, text] of SELECTED) {
       const body = JSON.stringify({ query: text, variables: variables[query] });
-      await load(url, token, body, Math.min(3, SECONDS));
-      const ticksBefore = cpuTicks(child.pid!);
-      const latencies = (await load(url, token, body, SECONDS)).sort((a, b) => a - b);
-      const cpuMs = ((cpuTicks(child.pid!) - ticksBefore) * 10) / latencies.length;
+      await load(gateway.url, token, body, Math.min(3, SECONDS));
+      const { latencies, rps, cpuMs } = await slice(gateway, token, body);
       const statements = Object.entries(counts[query]!).map(([who, n]) => `${who} ${n}`).join(', ');
       console.log(
-        `${query}: ${(latencies.length / SECONDS).toFixed(0)} req/s, p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, ` +
+        `${query}: ${rps} req/s, p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, ` +
           `gateway CPU ${cpuMs.toFixed(2)} ms/req, statements per request: ${statements}`,
       );
     }
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 } finally {
   await database.drop();
 }

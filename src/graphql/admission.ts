@@ -14,7 +14,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import type { Plugin } from '@envelop/core';
 import { GraphQLError, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Gauge } from 'prom-client';
-import { sizesKey, sizesOf, sizeVariablesOf, withPageSizes } from './operation-plan.ts';
+import { sizesOf, sizeVariablesOf, withPageSizes } from './operation-plan.ts';
 
 /** At most `limit` holders at once; the rest wait in arrival order. */
 export class Admission {
@@ -95,7 +95,7 @@ export class HeavyOperations {
     const entry = this.texts.get(params.query);
     if (!entry) return false;
     const variables = (params.variables && typeof params.variables === 'object' ? params.variables : {}) as Record<string, unknown>;
-    return this.verdict(params.query, sizesOf(entry.sizeVariables, variables)) === true;
+    return entry.verdicts.get(sizesOf(entry.sizeVariables, variables)) === true;
   }
 }
 
@@ -111,11 +111,12 @@ export function useHeavyOperations(options: { heavy: HeavyOperations; heavyCost:
       const text = args.document.loc?.source.body;
       if (!text) return;
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-      const sizes = sizesKey(args.schema, args.document, variables);
+      const sizeVariables = sizeVariablesOf(args.schema, args.document);
+      const sizes = sizesOf(sizeVariables, variables);
       // Decided once per text and page sizes: a known one costs two map lookups.
       if (options.heavy.verdict(text, sizes) !== undefined) return;
       const heavy = reachesCost(args.schema, args.document, variables, options.heavyCost);
-      options.heavy.record(text, sizeVariablesOf(args.schema, args.document), sizes, heavy);
+      options.heavy.record(text, sizeVariables, sizes, heavy);
     },
   };
 }

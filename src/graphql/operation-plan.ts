@@ -154,17 +154,12 @@ function costRefusal(schema: GraphQLSchema, document: DocumentNode, variables: R
   return costly ? costly.message.replace(/^Syntax Error: /, '') : null;
 }
 
-/** The page sizes an operation's variables give, as a key: what its cost depends on besides the document. */
-export function sizesKey(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): string {
-  return sizesOf(planFor(schema, document).sizeVariables, variables);
-}
-
 /** The variables of a document that give a `first`/`last`. */
 export function sizeVariablesOf(schema: GraphQLSchema, document: DocumentNode): string[] {
   return planFor(schema, document).sizeVariables;
 }
 
-/** The values of the page-size variables, as a key. */
+/** The values of the page-size variables, as a key: what an operation's cost depends on besides its document. */
 export function sizesOf(sizeVariables: readonly string[], variables: Record<string, unknown>): string {
   return sizeVariables
     .map((name) => {
