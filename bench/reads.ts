@@ -1,6 +1,6 @@
 // npm run bench -- reads [--seconds 10] [--connections 16] [--viewer admin|manager|participant]:
 // the frontend's nested read (N: 50 sessions × participants × application name × 5 media with
-// title) and the single read (S: one session by id; `--query N` or `--query S` loads one alone), the queries of ../shared/perf. Prints, per
+// title) and the single read (S: one session by id; `--query N` or `--query S` loads one alone; `--query H` the floor, `{ __typename }`), the queries of ../shared/perf. Prints, per
 // query: SQL statements per request for each viewer (counted in-process, warm), then req/s,
 // p50/p99 and the gateway's CPU per request under a closed-loop load against the gateway run
 // as `npm start` runs it. A quick regression check; ../shared/perf/run.sh is the judge (it
@@ -57,8 +57,15 @@ const N = `query N($a: ID!, $first: Int!, $media: Int!) { sessions(applicationId
   id name properties participants { id type } application { name }
   media(first: $media) { edges { node { id title filename kind status } } } } } } }`;
 const S = `query S($a: ID!, $s: ID!) { session(applicationId: $a, sessionId: $s) { id name properties } }`;
+/**
+ * H (`--query H`, not loaded by default): `{ __typename }` with the viewer's token, the gateway's
+ * floor (authentication, limits, metrics, no resolver, no SQL), to set beside the harness's bare
+ * Yoga hello world: what S costs above it is the read itself.
+ */
+const H = `query H { __typename }`;
 /** The queries `--query` selects, with their texts. */
-const SELECTED = ([['N', N], ['S', S]] as const).filter(([name]) => QUERIES.includes(name));
+const SELECTED = ([['N', N], ['S', S], ['H', H]] as const).filter(([name]) => QUERIES.includes(name));
+type Variables = Record<'N' | 'S' | 'H', Record<string, unknown>>;
 
 if (!process.env.TEST_DATABASE_URL && process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL;
 if (!process.env.TEST_DATABASE_URL) {
@@ -101,8 +108,8 @@ async function seedAndCount() {
   await database.handle.db.execute(sql`insert into media (scope, application_id, session_id, filename, content_type, kind, size, sha256, status, source, title, labels, properties, storage_key, created_by)
     select m.scope, m.application_id, s.id, m.filename, m.content_type, m.kind, m.size, m.sha256, m.status, m.source, m.title, m.labels, m.properties, m.storage_key, m.created_by
     from media m, session s, generate_series(1, 5) where m.session_id = ${sessions[0]} and s.application_id = ${app.id} and s.id <> m.session_id`);
-  const variables = { N: { a: app.id, first: 50, media: 5 }, S: { a: app.id, s: sessions[144] } };
-  const counts: Record<string, Record<string, number>> = { N: {}, S: {} };
+  const variables: Variables = { N: { a: app.id, first: 50, media: 5 }, S: { a: app.id, s: sessions[144] }, H: {} };
+  const counts: Record<string, Record<string, number>> = { N: {}, S: {}, H: {} };
   for (const [name, token] of Object.entries(tokens)) {
     for (const [query, text] of SELECTED) {
       await gql(text, variables[query], token);
@@ -180,7 +187,7 @@ async function load(url: string, token: string, body: string, seconds: number): 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 /** `--ab`: A and B in alternating slices of SECONDS / 4 each, eight slices per query. */
-async function abRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
+async function abRun(variables: Variables, token: string) {
   const { ROOT: otherRoot, ...extra } = Object.fromEntries(AB.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   const dirs = [mkdtempSync(join(tmpdir(), 'bench-reads-a-')), mkdtempSync(join(tmpdir(), 'bench-reads-b-'))];
   const gateways: Awaited<ReturnType<typeof startChild>>[] = [];
@@ -243,7 +250,7 @@ async function slice(gateway: Awaited<ReturnType<typeof startChild>>, token: str
 }
 
 /** `--rounds`: N then S, R times, in one gateway; one line per slice. */
-function roundsRun(variables: Record<'N' | 'S', Record<string, unknown>>, token: string) {
+function roundsRun(variables: Variables, token: string) {
   return withGateway({ METRICS_TOKEN: 'bench-metrics-token' }, async (gateway) => {
     console.log(`viewer: ${VIEWER}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per query in one gateway`);
     for (let round = 1; round <= ROUNDS; round++) {
