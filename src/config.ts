@@ -2,6 +2,7 @@
 // ConfigError naming the variable; main.ts prints that one line and exits with code 1.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LoginThrottleSettings } from './auth/login-throttle.ts';
 
@@ -36,6 +37,11 @@ export interface Config {
   metricsResolvers: boolean;
   /** Operations costing `cost` or more execute at most `concurrency` at a time (0: no limit). */
   heavyOperations: { cost: number; concurrency: number };
+  /**
+   * Whether V8 scavenges the young generation with helper threads (GC_PARALLEL_SCAVENGE). `auto`
+   * turns them off on two CPUs or fewer, where they compete with the main thread and PostgreSQL.
+   */
+  parallelScavenge: boolean;
   /** Bearer token a /metrics scrape needs (METRICS_TOKEN); null: loopback only, and not at all in production. */
   metricsToken: string | null;
   /** Distinct operation names (and error paths) /metrics labels keep before counting the rest as `other`. */
@@ -128,6 +134,15 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
   if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** A flag that may also be `auto` (the default), which means `auto`'s value. */
+function autoFlag(env: Env, name: string, auto: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw.toLowerCase() === 'auto') return auto;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be auto, true or false, got "${raw}"`);
 }
 
 function url(env: Env, name: string, protocols: string[]): string | null {
@@ -280,6 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
       cost: integer(env, 'HEAVY_OPERATION_COST', 1000, 1),
       concurrency: integer(env, 'HEAVY_OPERATION_CONCURRENCY', 4, 0, 10_000),
     },
+    parallelScavenge: autoFlag(env, 'GC_PARALLEL_SCAVENGE', availableParallelism() > 2),
     metricsToken,
     metricsOperationNames: integer(env, 'METRICS_OPERATION_NAMES', 100, 0, 10_000),
     maxSessionDataBytes: integer(env, 'MAX_SESSION_DATA_BYTES', 1024 * 1024, 1),

@@ -1,6 +1,7 @@
 // config -> database -> migrations -> server -> listen; SIGTERM/SIGINT -> stop.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { startBanner } from './banner.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
@@ -24,6 +25,10 @@ function configOrExit(): Config {
 }
 
 const config = configOrExit();
+// On two CPUs, the scavenger's helper threads cost more than they save: N, the wide read of the
+// benchmark, takes about 0.95x the CPU per request without them (README, Performance). V8 reads
+// the flag at the start of every scavenge, so setting it here, between two, is safe.
+if (!config.parallelScavenge) setFlagsFromString('--no-parallel-scavenge');
 const logger = createLogger(config.logLevel);
 // The embedded database is this process's alone while it runs (src/db/data-dir-lock.ts).
 const lock = lockDataDirOrExit(config, 'gateway');
@@ -47,7 +52,7 @@ const server = await buildServer({ config, database, logger, graphiqlToken: demo
 const { url, port } = await server.start();
 // `npm run token` and friends ask this gateway rather than open its database (loopback when listening everywhere).
 lock?.setUrl(['0.0.0.0', '::'].includes(config.host) ? `http://127.0.0.1:${port}` : url);
-logger.info({ url: `${url}/graphql`, database: database.kind }, 'gateway listening');
+logger.info({ url: `${url}/graphql`, database: database.kind, parallelScavenge: config.parallelScavenge }, 'gateway listening');
 if (config.demo) process.stdout.write(startBanner({ config, url, token: demoToken }));
 
 // Graceful stop: the server refuses new connections, waits up to SHUTDOWN_TIMEOUT_MS for

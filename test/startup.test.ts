@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { networkInterfaces } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../src/config.ts';
 import { createTestDatabase, onRealPostgres } from './helpers/database.ts';
@@ -31,6 +31,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, /^configuration error: DATABASE_URL must use postgres: or postgresql:/],
     [{ LOG_LEVEL: 'loud' }, /^configuration error: LOG_LEVEL must be one of/],
     [{ GRAPHIQL: 'maybe' }, /^configuration error: GRAPHIQL must be true or false/],
+    [{ GC_PARALLEL_SCAVENGE: 'some' }, /^configuration error: GC_PARALLEL_SCAVENGE must be auto, true or false/],
   ])('stops the process with one line naming the variable (%o)', async (env, message) => {
     const { code, stderr } = await run(env as Record<string, string>);
     expect(code).toBe(1);
@@ -49,6 +50,14 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://h/db', GRAPHIQL: 'true' }).graphiql).toBe(true);
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(ConfigError);
   });
+
+  it('scavenges with helper threads only above two CPUs, unless told', () => {
+    const base = { DATA_DIR: '/tmp/skylight-defaults' };
+    expect(loadConfig(base).parallelScavenge).toBe(availableParallelism() > 2);
+    expect(loadConfig({ ...base, GC_PARALLEL_SCAVENGE: 'auto' }).parallelScavenge).toBe(availableParallelism() > 2);
+    expect(loadConfig({ ...base, GC_PARALLEL_SCAVENGE: 'true' }).parallelScavenge).toBe(true);
+    expect(loadConfig({ ...base, GC_PARALLEL_SCAVENGE: 'false' }).parallelScavenge).toBe(false);
+  });
 });
 
 describe('first start on the embedded database', () => {
@@ -56,7 +65,7 @@ describe('first start on the embedded database', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'skylight-start-'));
     const child = spawn(tsx, ['src/main.ts'], {
       cwd: root,
-      env: { PATH: process.env.PATH!, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH!, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', GC_PARALLEL_SCAVENGE: 'false' },
     });
     children.push(child);
     let stdout = '';
@@ -69,6 +78,9 @@ describe('first start on the embedded database', () => {
       child.on('exit', (code) => reject(new Error(`exited with ${code}: ${stdout}`)));
     });
     const token = /Token:\s+(\S+)/.exec(stdout)![1]!;
+    // The process says how it collects garbage, as configured (the listening line comes before the banner).
+    expect(stdout).toMatch(/"msg":"gateway listening"/);
+    expect(stdout).toMatch(/"parallelScavenge":false/);
     const page = await fetch(url.replace('localhost', '127.0.0.1'), { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     const html = await page.text();
