@@ -80,8 +80,10 @@ describe.skipIf(!haveChromium)(`GraphiQL in a real browser${haveChromium ? '' : 
     expect(variablesShown).toContain(example.sessionId);
     expect(text((await page.locator('.graphiql-editor').allInnerTexts()).join('\n'))).toContain('run Login, copy its accessToken');
     await page.getByText('Headers', { exact: true }).click();
-    const headers = text((await page.locator('.graphiql-editor').allInnerTexts()).join('\n'));
-    expect(headers).toContain(`Bearer ${ADMIN_TOKEN}`.slice(0, 30));
+    // The Headers editor renders after the click, later on a busy machine: wait for it.
+    await expect
+      .poll(async () => text((await page.locator('.graphiql-editor').allInnerTexts()).join('\n')), { timeout: 10_000 })
+      .toContain(`Bearer ${ADMIN_TOKEN}`.slice(0, 30));
     await page.close();
   });
 
