@@ -92,15 +92,20 @@ function gated<P extends Pick<MediaWithAnnotations, 'scope' | 'applicationId'>, 
 export const Media = builder.drizzleObject('mediaTable', {
   name: 'Media',
   description: 'A photo, video, sound or other file of an application or of a session.',
-  // The key columns (the gates read scope and applicationId) with every planned media; every
+  // The key columns the gates read (scope and applicationId) with every planned media; every
   // other column only when a field asked for reads it (src/graphql/planned-columns.ts).
-  select: { columns: { id: true, scope: true, applicationId: true, sessionId: true } },
+  select: { columns: { id: true, scope: true, applicationId: true } },
   fields: (t) => ({
     id: t.id({ description: 'The media id.', resolve: (media) => media.id }),
     uri: t.string({ description: 'skylight://<id>: how application cards refer to the media.', resolve: (media) => `skylight://${media.id}` }),
     scope: t.field({ type: MediaScope, description: 'Application or session media.', resolve: (media) => media.scope }),
     applicationId: t.id({ description: 'The application it belongs to.', resolve: (media) => media.applicationId }),
-    sessionId: t.id({ nullable: true, description: 'The session, for session media.', resolve: (media) => media.sessionId }),
+    sessionId: t.id({
+      select: reads('sessionId'),
+      nullable: true,
+      description: 'The session, for session media.',
+      resolve: (media) => media.sessionId,
+    }),
     filename: t.string({
       select: reads('filename'),
       description: 'The file name (LiveSnapshot… for call snapshots).',
