@@ -24,6 +24,7 @@ import { useSharedEventExecution } from './graphql/events/shared-execution.ts';
 import { schema } from './graphql/index.ts';
 import { makeContext, type ContextBase } from './graphql/make-context.ts';
 import { MEDIA_CONTENT_PATH, handleMediaDownload } from './http/downloads.ts';
+import { answerClientError } from './http/client-error.ts';
 import { useCompression } from './http/compression.ts';
 import { handleCors } from './http/cors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
@@ -279,6 +280,7 @@ export async function buildServer(deps: ServerDeps): Promise<GatewayServer> {
         if ((req.url ?? '/').split('?')[0] === '/graphql') ws.handleUpgrade(req, socket, head);
         else socket.destroy();
       });
+      server.on('clientError', answerClientError);
       server.on('connection', (socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
