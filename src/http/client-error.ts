@@ -29,7 +29,8 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   if (!socket.writable || error.code === 'ECONNRESET' || inFlight?.headersSent) return void socket.destroy();
   socket.on('error', () => socket.destroy());
   socket.end(`HTTP/1.1 ${answerFor(error.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  // Drop what the client still sends; its FIN (or the timer) ends the socket.
+  // Drop what the client still sends; its FIN (or the timer) ends the socket. The empty
+  // listener is needed: with resume() alone, test/client-error.test.ts saw an answer lost again.
   socket.removeAllListeners('data');
   socket.on('data', () => {});
   socket.resume();
